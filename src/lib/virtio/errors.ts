@@ -17,6 +17,9 @@ export const VIRTQ_ERROR_CODES = [
   'INDIRECT_BAD_LENGTH', // indirect table length 0 or not a multiple of 16 (§2.7.5.3.1)
   'WRITE_THEN_READ', // a device-readable descriptor after a device-writable one (§2.7.4.2)
   'BUFFER_ID_OUT_OF_RANGE', // packed ring buffer ID >= queue size (§2.8.16)
+  'CHAIN_INCOMPLETE', // packed ring: NEXT points at a descriptor the driver has not made available
+  'QUEUE_SIZE_INVALID', // a queue size of 0, above 32768, or not a power of 2 where one is required
+  'USED_ID_INVALID', // driver side: the device returned an id it was never given
 ] as const;
 // #endregion codes
 
