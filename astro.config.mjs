@@ -1,0 +1,16 @@
+// @ts-check
+import { defineConfig } from 'astro/config';
+import mdx from '@astrojs/mdx';
+import { unified } from '@astrojs/markdown-remark';
+import { rehypeSectionNumbers } from './src/lib/spec/rehype-section-numbers.ts';
+
+export default defineConfig({
+  site: 'https://avp-spec.example',
+  trailingSlash: 'always',
+  integrations: [mdx()],
+  markdown: {
+    processor: unified({ rehypePlugins: [rehypeSectionNumbers] }),
+    shikiConfig: { themes: { light: 'github-light', dark: 'github-dark' }, defaultColor: 'light' },
+  },
+  devToolbar: { enabled: false },
+});

@@ -1,0 +1,51 @@
+#!/usr/bin/env node
+// `npm test`: every check, in the order their inputs need. Type-check, the unit/property/
+// conformance suite, a site build (which reads that suite's results), then browser tests
+// against the built site. Ends with one plain line: `N passed, N failed`.
+import { mkdirSync, readFileSync, existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { ensureChromium } from './ensure-chromium.mjs';
+
+const bin = (name) => `node_modules/.bin/${name}`;
+const results = '.cache/test-results';
+mkdirSync(results, { recursive: true });
+
+let failedSteps = [];
+function step(name, cmd, args) {
+  console.log(`\n== ${name}: ${cmd} ${args.join(' ')}`);
+  const r = spawnSync(cmd, args, { stdio: 'inherit', env: { ...process.env, ASTRO_TELEMETRY_DISABLED: '1' } });
+  if (r.status !== 0) failedSteps.push(name);
+  return r.status === 0;
+}
+
+function vitest(project) {
+  const out = `${results}/${project}.json`;
+  step(`${project} tests`, bin('vitest'), ['run', '--project', project, '--reporter=default', '--reporter=json', `--outputFile=${out}`]);
+  if (!existsSync(out)) return { passed: 0, failed: 1 };
+  const json = JSON.parse(readFileSync(out, 'utf8'));
+  return { passed: json.numPassedTests, failed: json.numFailedTests + (json.numTotalTestSuites && json.success === false && json.numFailedTests === 0 ? 1 : 0) };
+}
+
+const totals = { passed: 0, failed: 0 };
+const add = (r) => {
+  totals.passed += r.passed;
+  totals.failed += r.failed;
+};
+
+try {
+  ensureChromium();
+} catch (e) {
+  console.error(String(e.message ?? e));
+  failedSteps.push('chromium');
+}
+step('type-check', bin('tsc'), ['--noEmit', '-p', '.']);
+add(vitest('unit'));
+const built = step('site build', 'npm', ['run', 'build', '--silent']);
+if (built && !failedSteps.includes('chromium')) add(vitest('browser'));
+else totals.failed += 1;
+
+if (failedSteps.length) console.log(`\nFailed steps: ${failedSteps.join(', ')}`);
+// A failed step that is not a test (type-check, build) still counts as one failure.
+const stepFailures = failedSteps.filter((s) => !s.endsWith('tests')).length;
+console.log(`\n${totals.passed} passed, ${totals.failed + stepFailures} failed`);
+process.exit(failedSteps.length || totals.failed ? 1 : 0);
