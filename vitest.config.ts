@@ -5,6 +5,8 @@ import { defineConfig } from 'vitest/config';
 // in that order with a site build between them.
 export default defineConfig({
   test: {
+    // Lets the traceability link each test to its line in the source.
+    includeTaskLocation: true,
     projects: [
       {
         test: {

@@ -40,7 +40,8 @@ try {
 }
 step('type-check', bin('tsc'), ['--noEmit', '-p', '.']);
 add(vitest('unit'));
-const built = step('site build', 'npm', ['run', 'build', '--silent']);
+process.env.AVP_TEST_RESULTS = `${results}/unit.json`;
+const built = step('site build (traceability, Astro, Pagefind)', 'npm', ['run', 'build', '--silent']);
 if (built && !failedSteps.includes('chromium')) add(vitest('browser'));
 else totals.failed += 1;
 
