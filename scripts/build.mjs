@@ -5,6 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { writeTraceability, UNIT_RESULTS } from '../src/lib/spec/trace-files.ts';
+import { bundleRunner } from './bundle-runner.mjs';
 
 const env = { ...process.env, ASTRO_TELEMETRY_DISABLED: '1' };
 function run(cmd, args) {
@@ -36,4 +37,5 @@ try {
   process.exit(1);
 }
 run('node_modules/.bin/astro', ['build']);
+await bundleRunner();
 run('node_modules/.bin/pagefind', ['--site', 'dist']);

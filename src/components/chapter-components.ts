@@ -1,6 +1,7 @@
 // The components a chapter may use without importing them.
+import Example from './Example.astro';
 import Ref from './Ref.astro';
 import Req from './Req.astro';
 import Source from './Source.astro';
 
-export const chapterComponents = { Ref, Req, Source };
+export const chapterComponents = { Example, Ref, Req, Source };

@@ -1,0 +1,92 @@
+// The Run, Edit and Reset buttons of an embedded example. Loaded on first use, never at page
+// load: the page's inline bootstrap imports this module when a button is pressed.
+export const TIME_LIMIT_MS = 5000;
+
+interface State {
+  worker?: Worker;
+  editor?: HTMLTextAreaElement;
+}
+const states = new WeakMap<HTMLElement, State>();
+
+function original(fig: HTMLElement): string {
+  return (fig.querySelector('template.example-src') as HTMLTemplateElement).content.textContent ?? '';
+}
+
+function setStatus(fig: HTMLElement, text: string, kind: 'running' | 'ok' | 'error') {
+  const s = fig.querySelector('.example-status') as HTMLElement;
+  s.textContent = text;
+  s.dataset.kind = kind;
+}
+
+// #region run
+function run(fig: HTMLElement, st: State) {
+  st.worker?.terminate();
+  const out = fig.querySelector('.example-output code') as HTMLElement;
+  const label = fig.querySelector('.example-output-label') as HTMLElement;
+  out.textContent = '';
+  label.textContent = 'Output (this run)';
+  setStatus(fig, 'Running…', 'running');
+  const started = performance.now();
+  const worker = new Worker('/runner/worker.js', { type: 'module' });
+  st.worker = worker;
+  const timer = setTimeout(() => {
+    worker.terminate();
+    setStatus(fig, `Stopped: the example ran longer than ${TIME_LIMIT_MS / 1000} s.`, 'error');
+  }, TIME_LIMIT_MS);
+  worker.onmessage = (e: MessageEvent<{ type: string; text?: string; stream?: string }>) => {
+    const m = e.data;
+    if (m.type === 'out') {
+      const span = document.createElement('span');
+      if (m.stream === 'stderr') span.className = 'stderr';
+      span.textContent = m.text ?? '';
+      out.append(span);
+      return;
+    }
+    clearTimeout(timer);
+    worker.terminate();
+    if (m.type === 'done') setStatus(fig, `Finished in ${Math.round(performance.now() - started)} ms.`, 'ok');
+    else setStatus(fig, `Error: ${m.text}`, 'error');
+  };
+  worker.onerror = (e) => {
+    clearTimeout(timer);
+    setStatus(fig, `Error: ${e.message || 'the example could not start'}`, 'error');
+  };
+  worker.postMessage({ code: st.editor ? st.editor.value : original(fig) });
+}
+// #endregion run
+
+function edit(fig: HTMLElement, st: State) {
+  if (st.editor) return st.editor.focus();
+  const code = fig.querySelector('.example-code') as HTMLElement;
+  const editor = document.createElement('textarea');
+  editor.className = 'example-editor';
+  editor.spellcheck = false;
+  editor.value = original(fig);
+  editor.rows = Math.min(40, editor.value.split('\n').length + 1);
+  editor.setAttribute('aria-label', 'Example source, editable');
+  code.hidden = true;
+  code.after(editor);
+  st.editor = editor;
+  (fig.querySelector('[data-example-action="reset"]') as HTMLElement).hidden = false;
+  editor.focus();
+}
+
+function reset(fig: HTMLElement, st: State) {
+  st.worker?.terminate();
+  st.editor?.remove();
+  st.editor = undefined;
+  (fig.querySelector('.example-code') as HTMLElement).hidden = false;
+  (fig.querySelector('[data-example-action="reset"]') as HTMLElement).hidden = true;
+  const out = fig.querySelector('.example-output code') as HTMLElement;
+  out.textContent = (fig.querySelector('template.example-built-output') as HTMLTemplateElement).content.textContent ?? '';
+  (fig.querySelector('.example-output-label') as HTMLElement).textContent = 'Output (recorded at build)';
+  setStatus(fig, 'Reset to the original source.', 'ok');
+}
+
+export function handle(action: string, fig: HTMLElement) {
+  let st = states.get(fig);
+  if (!st) states.set(fig, (st = {}));
+  if (action === 'run') run(fig, st);
+  else if (action === 'edit') edit(fig, st);
+  else if (action === 'reset') reset(fig, st);
+}
