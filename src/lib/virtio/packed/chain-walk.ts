@@ -1,0 +1,146 @@
+// How the device reads one buffer off a packed ring (VIRTIO 1.4 §2.8.5 to §2.8.7): either a
+// list of ring descriptors linked by NEXT, or a single ring descriptor with INDIRECT naming a
+// table of packed descriptors. Every value comes from the driver, so each is checked before
+// it is used; the first violation is thrown as a VirtqError, which the device queue records.
+import { ChainBuilder } from '../chain-builder.ts';
+import type { DescriptorChain } from '../chain.ts';
+import { VirtqError } from '../errors.ts';
+import { checkAddrRange, type GuestMemory } from '../memory.ts';
+import {
+  PACKED_DESC_SIZE,
+  readPackedDesc,
+  slotAddr,
+  VIRTQ_DESC_F_INDIRECT,
+  VIRTQ_DESC_F_NEXT,
+  VIRTQ_DESC_F_WRITE,
+  type PackedDesc,
+} from './layout.ts';
+import { isAvailable, type RingPosition } from './wrap-counter.ts';
+
+export interface WalkContext {
+  readonly mem: GuestMemory;
+  readonly descAddr: number;
+  readonly size: number;
+  /** Where the list starts; the caller has seen that this slot is available. */
+  readonly head: RingPosition;
+  /** Slots the driver may have filled: the queue size minus those the device still holds. */
+  readonly room: number;
+  /** The most descriptors the device accepts in one list (at most the queue size, §2.8.5). */
+  readonly limit: number;
+  /** VIRTIO_F_INDIRECT_DESC was negotiated. */
+  readonly indirect: boolean;
+}
+
+// #region walk-chain
+/** Walks and validates the buffer at ctx.head. Throws VirtqError; never reads outside memory. */
+export function walkPackedChain(ctx: WalkContext): DescriptorChain {
+  const head = readPackedDesc(ctx.mem, slotAddr(ctx.descAddr, ctx.head.index));
+  if (head.flags & VIRTQ_DESC_F_INDIRECT) return walkIndirect(ctx, head);
+  return walkDirect(ctx, head);
+}
+// #endregion walk-chain
+
+// #region walk-direct
+function walkDirect(ctx: WalkContext, head: PackedDesc): DescriptorChain {
+  const builder = new ChainBuilder(ctx.mem, ctx.limit);
+  const pos = ctx.head.clone();
+  let desc = head;
+  let count = 0;
+  for (;;) {
+    // #region check-indirect-in-list
+    // §2.8.19: an INDIRECT descriptor may not be part of a NEXT-linked list.
+    if (desc.flags & VIRTQ_DESC_F_INDIRECT) {
+      throw new VirtqError('INDIRECT_WITH_NEXT', `slot ${pos.index}: INDIRECT descriptor inside a NEXT-linked list`);
+    }
+    // #endregion check-indirect-in-list
+    // Length, address range and read-before-write order: §2.8.5, §2.8.17.
+    builder.add(desc.addr, desc.len, (desc.flags & VIRTQ_DESC_F_WRITE) !== 0);
+    count++;
+    if (!(desc.flags & VIRTQ_DESC_F_NEXT)) break;
+    // #region check-list-length
+    // §2.8.17: a list is never longer than the queue size, so NEXT on the size-th is wrong.
+    if (count >= ctx.size) {
+      throw new VirtqError('CHAIN_TOO_LONG', `list still continues after ${count} descriptors (queue size ${ctx.size})`);
+    }
+    // #endregion check-list-length
+    // #region check-next-available
+    // §2.8.17: the whole list is available before its head. The next slot must be one the
+    // driver could have filled (not one the device still holds) and must carry the flags
+    // of an available descriptor for the lap it is in (§2.8.1).
+    if (count >= ctx.room) {
+      throw new VirtqError('CHAIN_INCOMPLETE', `list runs into slots the device has not yet marked used`);
+    }
+    pos.advance(1, ctx.size);
+    desc = readPackedDesc(ctx.mem, slotAddr(ctx.descAddr, pos.index));
+    if (!isAvailable(desc.flags, pos.wrap)) {
+      throw new VirtqError('CHAIN_INCOMPLETE', `NEXT leads to slot ${pos.index}, which is not available`);
+    }
+    // #endregion check-next-available
+  }
+  // §2.8.6: the buffer ID travels in the last descriptor of the list.
+  checkBufferId(desc.id, ctx.size);
+  return builder.finish(desc.id, count);
+}
+// #endregion walk-direct
+
+// #region walk-indirect
+function walkIndirect(ctx: WalkContext, desc: PackedDesc): DescriptorChain {
+  // #region check-indirect-negotiated
+  // §2.8.19: INDIRECT needs VIRTIO_F_INDIRECT_DESC.
+  if (!ctx.indirect) {
+    throw new VirtqError('INDIRECT_NOT_NEGOTIATED', `INDIRECT descriptor without VIRTIO_F_INDIRECT_DESC`);
+  }
+  // #endregion check-indirect-negotiated
+  // #region check-indirect-next
+  // §2.8.19: an INDIRECT descriptor is never part of a NEXT-linked list.
+  if (desc.flags & VIRTQ_DESC_F_NEXT) {
+    throw new VirtqError('INDIRECT_WITH_NEXT', `INDIRECT descriptor with NEXT set`);
+  }
+  // #endregion check-indirect-next
+  // #region check-indirect-length
+  // §2.8.7: the table is len / 16 whole packed descriptors, and an empty table is no buffer.
+  if (desc.len === 0 || desc.len % PACKED_DESC_SIZE !== 0) {
+    throw new VirtqError('INDIRECT_BAD_LENGTH', `indirect table length ${desc.len} is not a non-zero multiple of ${PACKED_DESC_SIZE}`);
+  }
+  // #endregion check-indirect-length
+  // #region check-indirect-range
+  // The table itself must lie in guest memory, without wrapping past 2^64.
+  checkAddrRange(desc.addr, desc.len);
+  if (!ctx.mem.contains(desc.addr, desc.len)) {
+    throw new VirtqError('ADDR_OUT_OF_RANGE', `indirect table [0x${desc.addr.toString(16)}, +${desc.len}) is outside guest memory`);
+  }
+  // #endregion check-indirect-range
+  // #region check-indirect-entries
+  const entries = desc.len / PACKED_DESC_SIZE;
+  // §2.8.17: the list in the table obeys the same length limit as a list in the ring.
+  if (entries > ctx.limit) {
+    throw new VirtqError('CHAIN_TOO_LONG', `indirect table of ${entries} descriptors exceeds ${ctx.limit}`);
+  }
+  // #endregion check-indirect-entries
+  const builder = new ChainBuilder(ctx.mem, ctx.limit);
+  const table = Number(desc.addr);
+  for (let i = 0; i < entries; i++) {
+    const entry = readPackedDesc(ctx.mem, table + i * PACKED_DESC_SIZE);
+    // #region check-nested-indirect
+    // §2.8.19 allows only WRITE in a table entry. The other bits are ignored as §2.8.7 says,
+    // except INDIRECT: a driver that sets it expects nesting, which no device provides.
+    if (entry.flags & VIRTQ_DESC_F_INDIRECT) {
+      throw new VirtqError('NESTED_INDIRECT', `indirect table entry ${i} has INDIRECT set`);
+    }
+    // #endregion check-nested-indirect
+    builder.add(entry.addr, entry.len, (entry.flags & VIRTQ_DESC_F_WRITE) !== 0);
+  }
+  // The ID is the ring descriptor's; the IDs inside the table are reserved (§2.8.7).
+  checkBufferId(desc.id, ctx.size);
+  return builder.finish(desc.id, 1);
+}
+// #endregion walk-indirect
+
+// #region check-buffer-id
+function checkBufferId(id: number, size: number): void {
+  // §2.8.22: buffer IDs index per-buffer state of size entries, so they are below the size.
+  if (id >= size) {
+    throw new VirtqError('BUFFER_ID_OUT_OF_RANGE', `buffer ID ${id} >= queue size ${size}`);
+  }
+}
+// #endregion check-buffer-id

@@ -1,0 +1,254 @@
+// The device side of a packed virtqueue (VIRTIO 1.4 §2.8). It keeps two positions on the one
+// ring: where the next available descriptor will appear, and where the next used descriptor
+// goes, each with its own wrap counter (§2.8.1). Between them lie the slots of buffers the
+// device has taken and not yet returned. Nothing the driver writes can make it throw or read
+// outside guest memory: a violation becomes a recorded VirtqError and the queue stops.
+import type { DescriptorChain } from '../chain.ts';
+import { isVirtqError, VirtqError } from '../errors.ts';
+import { hasFeature, VIRTIO_F_EVENT_IDX, VIRTIO_F_IN_ORDER, VIRTIO_F_INDIRECT_DESC } from '../feature-bits.ts';
+import type { GuestMemory } from '../memory.ts';
+import type { DeviceQueue, PopResult, QueueConfig } from '../queue.ts';
+import { walkPackedChain } from './chain-walk.ts';
+import { readEventSuppression, shouldNotify, writeEventSuppression } from './event-suppression.ts';
+import {
+  checkPackedLayout,
+  DESC_OFF_FLAGS,
+  RING_EVENT_FLAGS_DESC,
+  RING_EVENT_FLAGS_DISABLE,
+  RING_EVENT_FLAGS_ENABLE,
+  slotAddr,
+  VIRTQ_DESC_F_WRITE,
+  writePackedDescBody,
+  writePackedDescFlags,
+} from './layout.ts';
+import { isAvailable, RingPosition, usedFlags } from './wrap-counter.ts';
+
+export interface PackedDeviceOptions {
+  /** The most descriptors the device accepts in one list (§2.8.18); default and cap: the queue size. */
+  readonly maxChainLength?: number;
+}
+
+/** One entry of PackedDeviceQueue.pushBatch. */
+export interface UsedEntry {
+  readonly chain: DescriptorChain;
+  readonly writtenLen: number;
+}
+
+interface Outstanding {
+  readonly chain: DescriptorChain;
+  readonly writableLen: number;
+}
+
+export class PackedDeviceQueue implements DeviceQueue {
+  readonly size: number;
+  private readonly mem: GuestMemory;
+  private readonly config: QueueConfig;
+  private readonly indirect: boolean;
+  private readonly eventIdx: boolean;
+  private readonly inOrder: boolean;
+  private readonly limit: number;
+  /** Next slot to read an available descriptor from. */
+  private readonly availPos = new RingPosition();
+  /** Next slot to write a used descriptor to; its wrap is the Device Ring Wrap Counter. */
+  private readonly usedPos = new RingPosition();
+  /** Slots between usedPos and availPos: taken by the device, not yet returned. */
+  private inFlight = 0;
+  /** Buffers taken and not returned, by buffer ID. */
+  private readonly outstanding = new Map<number, Outstanding>();
+  /** Buffer IDs in the order they were taken; consulted with VIRTIO_F_IN_ORDER. */
+  private readonly order: number[] = [];
+  private orderHead = 0;
+  /** usedPos.linear() at the last needsNotification(), and slots used since. */
+  private notifyStart = 0;
+  private usedSinceNotify = 0;
+  private err: VirtqError | null = null;
+
+  constructor(mem: GuestMemory, config: QueueConfig, features: bigint, opts: PackedDeviceOptions = {}) {
+    this.mem = mem;
+    this.config = config;
+    this.size = config.size;
+    this.indirect = hasFeature(features, VIRTIO_F_INDIRECT_DESC);
+    this.eventIdx = hasFeature(features, VIRTIO_F_EVENT_IDX);
+    this.inOrder = hasFeature(features, VIRTIO_F_IN_ORDER);
+    this.limit = Math.max(1, Math.min(opts.maxChainLength ?? config.size, config.size));
+    // The layout is the driver's choice too: a bad one is recorded, not thrown.
+    try {
+      checkPackedLayout(mem, config);
+      // The device owns its event suppression structure: start by asking for every notification.
+      writeEventSuppression(mem, config.deviceAddr, { flags: RING_EVENT_FLAGS_ENABLE, offset: 0, wrap: false });
+    } catch (e) {
+      if (!isVirtqError(e)) throw e;
+      this.err = e;
+    }
+  }
+
+  get error(): VirtqError | null {
+    return this.err;
+  }
+
+  // #region device-pop
+  pop(): PopResult {
+    if (this.err) return { kind: 'error', error: this.err };
+    // Every slot is the device's until it returns some: nothing can be newly available.
+    if (this.inFlight >= this.size) return { kind: 'empty' };
+    // #region pop-availability
+    // §2.8.1, §2.8.15: only the next slot in ring order is polled, and it is available when
+    // its AVAIL bit equals the wrap counter of this lap and its USED bit does not.
+    const flags = this.mem.readU16(slotAddr(this.config.descAddr, this.availPos.index) + DESC_OFF_FLAGS);
+    if (!isAvailable(flags, this.availPos.wrap)) return { kind: 'empty' };
+    // #endregion pop-availability
+    try {
+      const chain = walkPackedChain({
+        mem: this.mem,
+        descAddr: this.config.descAddr,
+        size: this.size,
+        head: this.availPos,
+        room: this.size - this.inFlight,
+        limit: this.limit,
+        indirect: this.indirect,
+      });
+      // #region check-id-in-use
+      // A buffer ID names one outstanding buffer: the used descriptor carries nothing else the
+      // driver could tell two buffers apart by, and in-order batches are counted from it.
+      if (this.outstanding.has(chain.id)) {
+        throw new VirtqError('BUFFER_ID_IN_USE', `buffer ID ${chain.id} is already outstanding`);
+      }
+      // #endregion check-id-in-use
+      this.take(chain);
+      return { kind: 'chain', chain };
+    } catch (e) {
+      if (!isVirtqError(e)) throw e; // a bug in this file, not something the driver did
+      this.err = e;
+      return { kind: 'error', error: e };
+    }
+  }
+  // #endregion device-pop
+
+  private take(chain: DescriptorChain): void {
+    const writableLen = chain.buffers.reduce((n, b) => n + (b.writable ? b.len : 0), 0);
+    this.outstanding.set(chain.id, { chain, writableLen });
+    if (this.inOrder) this.order.push(chain.id);
+    this.availPos.advance(chain.descCount, this.size);
+    this.inFlight += chain.descCount;
+  }
+
+  // #region device-push
+  /**
+   * Returns one buffer: writes its used descriptor at the next used slot and moves past the
+   * slots it took. Buffers may be returned in any order, unless VIRTIO_F_IN_ORDER was
+   * negotiated (§2.8.8). After a recorded error this does nothing: the device awaits reset.
+   * Throws only on a device-model bug (a chain not outstanding, a length it could not write).
+   */
+  push(chain: DescriptorChain, writtenLen: number): void {
+    if (this.err) return;
+    this.retire([{ chain, writtenLen }]);
+    this.writeUsed(chain.id, writtenLen, chain.descCount);
+  }
+  // #endregion device-push
+
+  // #region device-push-batch
+  /**
+   * Returns several buffers at once. With VIRTIO_F_IN_ORDER (§2.8.8) one used descriptor,
+   * carrying the ID and length of the last buffer, stands for a run of buffers; the driver
+   * counts the others as used in full. So a run may only hide buffers whose writable part was
+   * written entirely (writtenLen equal to their writable length): any other buffer ends a run
+   * and gets a descriptor of its own. Without VIRTIO_F_IN_ORDER every buffer gets its own.
+   */
+  pushBatch(entries: readonly UsedEntry[]): void {
+    if (this.err || entries.length === 0) return;
+    const full = this.retire(entries);
+    let runSlots = 0;
+    for (let i = 0; i < entries.length; i++) {
+      const { chain, writtenLen } = entries[i];
+      runSlots += chain.descCount;
+      const last = i === entries.length - 1;
+      if (this.inOrder && !last && full[i]) continue; // covered by a later descriptor of the run
+      this.writeUsed(chain.id, writtenLen, runSlots);
+      runSlots = 0;
+    }
+  }
+  // #endregion device-push-batch
+
+  /** Checks the entries against what is outstanding and forgets them; says which were used in full. */
+  private retire(entries: readonly UsedEntry[]): boolean[] {
+    const seen = new Set<number>();
+    const full: boolean[] = [];
+    for (let i = 0; i < entries.length; i++) {
+      const { chain, writtenLen } = entries[i];
+      const o = this.outstanding.get(chain.id);
+      if (!o || o.chain.descCount !== chain.descCount || seen.has(chain.id)) {
+        throw new Error(`push: buffer ID ${chain.id} is not an outstanding chain of this queue`);
+      }
+      if (!Number.isInteger(writtenLen) || writtenLen < 0 || writtenLen > o.writableLen) {
+        throw new RangeError(`push: writtenLen ${writtenLen} is not in 0..${o.writableLen}`);
+      }
+      // §2.8.8: with VIRTIO_F_IN_ORDER buffers come back in the order they were taken.
+      if (this.inOrder && this.order[this.orderHead + i] !== chain.id) {
+        throw new Error(`push: VIRTIO_F_IN_ORDER requires buffer ${this.order[this.orderHead + i]} before ${chain.id}`);
+      }
+      seen.add(chain.id);
+      full.push(writtenLen === o.writableLen);
+    }
+    for (const { chain } of entries) this.outstanding.delete(chain.id);
+    if (this.inOrder) {
+      this.orderHead += entries.length;
+      if (this.orderHead > 1024 && this.orderHead * 2 > this.order.length) {
+        this.order.splice(0, this.orderHead);
+        this.orderHead = 0;
+      }
+    }
+    return full;
+  }
+
+  // #region used-write
+  /** Writes one used descriptor at usedPos standing for `slots` ring slots, flags last. */
+  private writeUsed(id: number, writtenLen: number, slots: number): void {
+    const addr = slotAddr(this.config.descAddr, this.usedPos.index);
+    // §2.8.4: addr is unused in a used descriptor; len is what the device wrote.
+    writePackedDescBody(this.mem, addr, { addr: 0n, len: writtenLen, id });
+    // §2.8.1: AVAIL and USED both equal the Device Ring Wrap Counter; §2.8.3: WRITE says
+    // that data was written. Writing flags last publishes the descriptor (§2.8.15).
+    writePackedDescFlags(this.mem, addr, usedFlags(this.usedPos.wrap) | (writtenLen > 0 ? VIRTQ_DESC_F_WRITE : 0));
+    this.usedPos.advance(slots, this.size);
+    this.inFlight -= slots;
+    this.usedSinceNotify += slots;
+  }
+  // #endregion used-write
+
+  // #region device-needs-notification
+  /** §2.8.10: consults the Driver Event Suppression structure after used descriptors were written. */
+  needsNotification(): boolean {
+    if (this.err) return false;
+    const s = readEventSuppression(this.mem, this.config.driverAddr);
+    const notify = shouldNotify(s, this.size, this.notifyStart, this.usedSinceNotify, this.eventIdx);
+    this.notifyStart = this.usedPos.linear(this.size);
+    this.usedSinceNotify = 0;
+    return notify;
+  }
+  // #endregion device-needs-notification
+
+  // #region device-set-notifications
+  /**
+   * §2.8.10: writes the Device Event Suppression structure. Enabled with VIRTIO_F_EVENT_IDX, it
+   * names the slot the device will read next, so one notification comes when that slot is made
+   * available; without it, ENABLE. A device re-enabling notifications should pop() once more
+   * afterwards: the driver may have added a buffer just before it saw the change.
+   */
+  setNotificationsEnabled(on: boolean): void {
+    if (this.err) return;
+    if (!on) {
+      writeEventSuppression(this.mem, this.config.deviceAddr, { flags: RING_EVENT_FLAGS_DISABLE, offset: 0, wrap: false });
+    } else if (this.eventIdx) {
+      const { index, wrap } = this.availPos;
+      writeEventSuppression(this.mem, this.config.deviceAddr, { flags: RING_EVENT_FLAGS_DESC, offset: index, wrap });
+    } else {
+      writeEventSuppression(this.mem, this.config.deviceAddr, { flags: RING_EVENT_FLAGS_ENABLE, offset: 0, wrap: false });
+    }
+  }
+  // #endregion device-set-notifications
+
+  /** Buffers taken by pop() and not yet pushed. */
+  get outstandingCount(): number {
+    return this.outstanding.size;
+  }
+}
