@@ -8,6 +8,7 @@ export async function bundleRunner(outdir = 'dist/runner') {
       'avp-lib': 'src/lib/index.ts',
       worker: 'src/components/runner/worker.ts',
       'example-ui': 'src/components/runner/example-ui.ts',
+      visualizer: 'src/components/runner/visualizer.ts',
     },
     outdir,
     bundle: true,

@@ -40,6 +40,8 @@ try {
 }
 step('type-check', bin('tsc'), ['--noEmit', '-p', '.']);
 add(vitest('unit'));
+// The vectors again, through the command-line runner a vendor would use.
+step('conformance vectors', 'node', ['scripts/conformance.mjs']);
 process.env.AVP_TEST_RESULTS = `${results}/unit.json`;
 const built = step('site build (traceability, Astro, Pagefind)', 'npm', ['run', 'build', '--silent']);
 if (built && !failedSteps.includes('chromium')) add(vitest('browser'));

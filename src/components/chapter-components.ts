@@ -3,5 +3,6 @@ import Example from './Example.astro';
 import Ref from './Ref.astro';
 import Req from './Req.astro';
 import Source from './Source.astro';
+import Visualizer from './Visualizer.astro';
 
-export const chapterComponents = { Example, Ref, Req, Source };
+export const chapterComponents = { Example, Ref, Req, Source, Visualizer };

@@ -6,3 +6,15 @@ export * from './virtio/feature-bits.ts';
 export * from './virtio/status.ts';
 export * from './virtio/chain.ts';
 export type * from './virtio/queue.ts';
+export * from './virtio/range-allocator.ts';
+export * from './virtio/chain-io.ts';
+export * from './virtio/config-space.ts';
+export * from './virtio/device.ts';
+export * from './virtio/queue-factory.ts';
+export * from './virtio/loopback.ts';
+export * as packed from './virtio/packed/index.ts';
+export * as split from './virtio/split/index.ts';
+// Device models: one line each, added by the model's author.
+export * as net from './devices/net/index.ts';
+export * as block from './devices/block/index.ts';
+export * as entropy from './devices/entropy/index.ts';

@@ -197,7 +197,7 @@ function run(c: Case): string | null {
 }
 
 describe('packed ring device side against a hostile driver (property)', () => {
-  it('never throws, never reads or writes outside its areas, and yields a valid chain or a listed error', () => {
+  it('[AVP-VQ-9] [AVP-VQ-10] [AVP-VQ-11] never throws, never reads or writes outside its areas, and yields a valid chain or a listed error', () => {
     fc.assert(
       fc.property(caseArb, (c) => {
         run(c);
@@ -206,7 +206,7 @@ describe('packed ring device side against a hostile driver (property)', () => {
     );
   });
 
-  it('the corruption reaches every ring-level error code (fixed seed, so the list is stable)', () => {
+  it('[AVP-VQ-13] [AVP-VQ-14] [AVP-VQ-16] [AVP-VQ-17] [AVP-VQ-18] the corruption reaches every ring-level error code (fixed seed, so the list is stable)', () => {
     const seen = new Set<string>();
     fc.assert(
       fc.property(caseArb, (c) => {

@@ -175,7 +175,7 @@ const featuresArb = fc
 describe('packed ring delivery (property)', () => {
   const ops = (min: number, max: number) => fc.array(opArb, { minLength: min, maxLength: max, size: 'max' });
 
-  it('§2.8.6 §2.8.7 §2.8.22 every buffer reaches the device once with its elements and returns once with its written length', () => {
+  it('[AVP-VQ-3] [AVP-VQ-5] §2.8.6 §2.8.7 §2.8.22 every buffer reaches the device once with its elements and returns once with its written length', () => {
     let laps = 0;
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 9 }), featuresArb, ops(40, 250), (size, features, list) => {
@@ -187,7 +187,7 @@ describe('packed ring delivery (property)', () => {
     expect(laps / 150).toBeGreaterThan(3);
   });
 
-  it('§2.8.8 with VIRTIO_F_IN_ORDER buffers return in the order they were added, batches included', () => {
+  it('[AVP-VQ-8] §2.8.8 with VIRTIO_F_IN_ORDER buffers return in the order they were added, batches included', () => {
     let laps = 0;
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 9 }), featuresArb, ops(40, 250), (size, features, list) => {
@@ -198,7 +198,7 @@ describe('packed ring delivery (property)', () => {
     expect(laps / 150).toBeGreaterThan(3);
   });
 
-  it('§2.8 larger rings (not powers of 2) behave the same', () => {
+  it('[AVP-VQ-3] §2.8 larger rings (not powers of 2) behave the same', () => {
     fc.assert(
       fc.property(fc.integer({ min: 10, max: 300 }), featuresArb, ops(50, 400), (size, features, list) => {
         run(size, features, list);

@@ -1,5 +1,5 @@
 // Loads every chapter from disk into the spec index. Build-time only (uses node:fs).
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { SpecError } from './errors.ts';
@@ -33,10 +33,10 @@ export function slugOf(path: string): string {
 
 export function chapterPaths(root: string): string[] {
   const dir = join(root, CHAPTERS_DIR);
-  return readdirSync(dir)
-    .filter((f) => f.endsWith('.mdx'))
-    .sort()
-    .map((f) => join(dir, f));
+  const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.mdx')) : [];
+  // A spec without chapters is a checkout or path mistake, not an empty book.
+  if (files.length === 0) throw new SpecError('CHAPTER_MALFORMED', `no chapters: ${CHAPTERS_DIR}/ has no .mdx files under ${root}`);
+  return files.sort().map((f) => join(dir, f));
 }
 
 let cache: { key: string; index: SpecIndex } | undefined;

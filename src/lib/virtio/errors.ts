@@ -20,7 +20,7 @@ export const VIRTQ_ERROR_CODES = [
   'CHAIN_INCOMPLETE', // packed ring: NEXT points at a descriptor the driver has not made available
   'QUEUE_SIZE_INVALID', // a queue size of 0, above 32768, or not a power of 2 where one is required
   'USED_ID_INVALID', // driver side: the device returned an id it was never given
-  'BUFFER_ID_IN_USE', // packed ring: a buffer ID reused while the device still holds that buffer (§2.8.8, §2.8.22)
+  'BUFFER_ID_IN_USE', // a buffer ID (packed) or head (split) reused while the device still holds that buffer (§2.8.8, §2.7.13)
   'RING_MISALIGNED', // a ring part not at the alignment its layout requires (§2.7, §2.8.10.1)
 ] as const;
 // #endregion codes

@@ -42,12 +42,12 @@ function popCode(dev: PackedDeviceQueue): string {
 }
 
 describe('PackedDeviceQueue.pop: reading available descriptors', () => {
-  it('§2.8.15 a zero-initialized ring has nothing available', () => {
+  it('[AVP-VQ-3] §2.8.15 a zero-initialized ring has nothing available', () => {
     const { dev } = setup();
     expect(dev.pop()).toEqual({ kind: 'empty' });
   });
 
-  it('§2.8.1 a descriptor whose AVAIL bit does not match the wrap counter is not available', () => {
+  it('[AVP-VQ-3] §2.8.1 a descriptor whose AVAIL bit does not match the wrap counter is not available', () => {
     const { l, dev } = setup();
     putDesc(l, 0, { addr: l.dataAddr, len: 8, id: 0, flags: avail(false) });
     expect(dev.pop().kind).toBe('empty');
@@ -55,14 +55,14 @@ describe('PackedDeviceQueue.pop: reading available descriptors', () => {
     expect(dev.pop().kind).toBe('empty');
   });
 
-  it('§2.8.5 a single descriptor is a one-element buffer with its buffer ID', () => {
+  it('[AVP-VQ-3] §2.8.5 a single descriptor is a one-element buffer with its buffer ID', () => {
     const { l, dev } = setup();
     putDesc(l, 0, { addr: l.dataAddr, len: 64, id: 5, flags: A | WRITE });
     expect(popChain(dev)).toEqual({ id: 5, descCount: 1, buffers: [{ addr: l.dataAddr, len: 64, writable: true }] });
     expect(dev.pop().kind).toBe('empty');
   });
 
-  it('§2.8.6 a NEXT-linked list takes its buffer ID from the last descriptor and counts every slot', () => {
+  it('[AVP-VQ-3] §2.8.6 a NEXT-linked list takes its buffer ID from the last descriptor and counts every slot', () => {
     const { l, dev } = setup();
     putDesc(l, 0, { addr: l.dataAddr, len: 10, id: 7, flags: A | NEXT });
     putDesc(l, 1, { addr: l.dataAddr + 16, len: 20, id: 7, flags: A | NEXT | WRITE });
@@ -77,7 +77,7 @@ describe('PackedDeviceQueue.pop: reading available descriptors', () => {
     ]);
   });
 
-  it('§2.8.7 an indirect descriptor takes one slot; table IDs and flags other than WRITE are ignored', () => {
+  it('[AVP-VQ-5] §2.8.7 an indirect descriptor takes one slot; table IDs and flags other than WRITE are ignored', () => {
     const { l, dev } = setup(8, INDIRECT_FEATURE);
     const t = l.indirectArea.addr;
     putTableEntry(l, t, { addr: l.dataAddr, len: 4, flags: NEXT | VIRTQ_DESC_F_AVAIL, id: 99 });
@@ -94,7 +94,7 @@ describe('PackedDeviceQueue.pop: reading available descriptors', () => {
     });
   });
 
-  it('§2.8.5 direct and indirect buffers may be mixed in one ring', () => {
+  it('[AVP-VQ-5] §2.8.5 direct and indirect buffers may be mixed in one ring', () => {
     const { l, dev } = setup(8, INDIRECT_FEATURE);
     putTableEntry(l, l.indirectArea.addr, { addr: l.dataAddr, len: 4, flags: 0 });
     putDesc(l, 0, { addr: l.indirectArea.addr, len: 16, id: 0, flags: A | INDIRECT });
@@ -105,20 +105,20 @@ describe('PackedDeviceQueue.pop: reading available descriptors', () => {
 });
 
 describe('PackedDeviceQueue.pop: driver errors, one test per code', () => {
-  it('§2.8.22 BUFFER_ID_OUT_OF_RANGE: a buffer ID equal to the queue size', () => {
+  it('[AVP-VQ-18] §2.8.22 BUFFER_ID_OUT_OF_RANGE: a buffer ID equal to the queue size', () => {
     const { l, dev } = setup(8);
     putDesc(l, 0, { addr: l.dataAddr, len: 4, id: 8, flags: A });
     expect(popCode(dev)).toBe('BUFFER_ID_OUT_OF_RANGE');
   });
 
-  it('§2.8.7 BUFFER_ID_OUT_OF_RANGE: on the ring descriptor of an indirect buffer', () => {
+  it('[AVP-VQ-18] §2.8.7 BUFFER_ID_OUT_OF_RANGE: on the ring descriptor of an indirect buffer', () => {
     const { l, dev } = setup(4, INDIRECT_FEATURE);
     putTableEntry(l, l.indirectArea.addr, { addr: l.dataAddr, len: 4, flags: 0 });
     putDesc(l, 0, { addr: l.indirectArea.addr, len: 16, id: 0xffff, flags: A | INDIRECT });
     expect(popCode(dev)).toBe('BUFFER_ID_OUT_OF_RANGE');
   });
 
-  it('§2.8.22 BUFFER_ID_IN_USE: a buffer ID reused while the device still holds it', () => {
+  it('[AVP-VQ-18] §2.8.22 BUFFER_ID_IN_USE: a buffer ID reused while the device still holds it', () => {
     const { l, dev } = setup();
     putDesc(l, 0, { addr: l.dataAddr, len: 4, id: 1, flags: A });
     putDesc(l, 1, { addr: l.dataAddr, len: 4, id: 1, flags: A });
@@ -128,13 +128,13 @@ describe('PackedDeviceQueue.pop: driver errors, one test per code', () => {
     expect(first.id).toBe(1);
   });
 
-  it('§2.8.17 CHAIN_INCOMPLETE: NEXT into a slot the driver has not made available', () => {
+  it('[AVP-VQ-14] §2.8.17 CHAIN_INCOMPLETE: NEXT into a slot the driver has not made available', () => {
     const { l, dev } = setup();
     putDesc(l, 0, { addr: l.dataAddr, len: 4, id: 0, flags: A | NEXT });
     expect(popCode(dev)).toBe('CHAIN_INCOMPLETE');
   });
 
-  it('§2.8.1 CHAIN_INCOMPLETE: a list that crosses the end of the ring without the flipped wrap counter', () => {
+  it('[AVP-VQ-14] §2.8.1 CHAIN_INCOMPLETE: a list that crosses the end of the ring without the flipped wrap counter', () => {
     const { l, dev } = setup(4);
     for (let i = 0; i < 3; i++) putDesc(l, i, { addr: l.dataAddr, len: 4, id: i, flags: A });
     const taken = [popChain(dev), popChain(dev), popChain(dev)];
@@ -147,7 +147,7 @@ describe('PackedDeviceQueue.pop: driver errors, one test per code', () => {
     expect(popCode(dev)).toBe('CHAIN_INCOMPLETE');
   });
 
-  it('§2.8.16 CHAIN_INCOMPLETE: a list that runs into slots the device has not returned', () => {
+  it('[AVP-VQ-14] §2.8.16 CHAIN_INCOMPLETE: a list that runs into slots the device has not returned', () => {
     const { l, dev } = setup(4);
     putDesc(l, 0, { addr: l.dataAddr, len: 4, id: 0, flags: A });
     popChain(dev);
@@ -158,7 +158,7 @@ describe('PackedDeviceQueue.pop: driver errors, one test per code', () => {
     expect(popCode(dev)).toBe('CHAIN_INCOMPLETE');
   });
 
-  it('§2.8.16 a ring whose every slot the device holds reads as empty, even if the driver republishes a held slot', () => {
+  it('[AVP-VQ-9] §2.8.16 a ring whose every slot the device holds reads as empty, even if the driver republishes a held slot', () => {
     const { l, dev } = setup(2);
     putDesc(l, 0, { addr: l.dataAddr, len: 4, id: 1, flags: A | NEXT });
     putDesc(l, 1, { addr: l.dataAddr, len: 4, id: 1, flags: A });
@@ -169,39 +169,39 @@ describe('PackedDeviceQueue.pop: driver errors, one test per code', () => {
     expect(dev.outstandingCount).toBe(1);
   });
 
-  it('§2.8.17 CHAIN_TOO_LONG: every slot carries NEXT, so the list would exceed the queue size', () => {
+  it('[AVP-VQ-14] §2.8.17 CHAIN_TOO_LONG: every slot carries NEXT, so the list would exceed the queue size', () => {
     const { l, dev } = setup(4);
     for (let i = 0; i < 4; i++) putDesc(l, i, { addr: l.dataAddr, len: 4, id: 0, flags: A | NEXT });
     expect(popCode(dev)).toBe('CHAIN_TOO_LONG');
   });
 
-  it('§2.8.17 CHAIN_TOO_LONG: an indirect table with more entries than the queue size', () => {
+  it('[AVP-VQ-14] §2.8.17 CHAIN_TOO_LONG: an indirect table with more entries than the queue size', () => {
     const { l, dev } = setup(4, INDIRECT_FEATURE);
     for (let i = 0; i < 5; i++) putTableEntry(l, l.indirectArea.addr + 16 * i, { addr: l.dataAddr, len: 4, flags: 0 });
     putDesc(l, 0, { addr: l.indirectArea.addr, len: 80, id: 0, flags: A | INDIRECT });
     expect(popCode(dev)).toBe('CHAIN_TOO_LONG');
   });
 
-  it('§2.8.18 CHAIN_TOO_LONG: a list longer than the limit the device set', () => {
+  it('[AVP-VQ-14] [AVP-VQ-19] §2.8.18 CHAIN_TOO_LONG: a list longer than the limit the device set', () => {
     const { l, dev } = setup(8, 0n, { maxChainLength: 2 });
     for (let i = 0; i < 2; i++) putDesc(l, i, { addr: l.dataAddr, len: 4, id: 0, flags: A | NEXT });
     putDesc(l, 2, { addr: l.dataAddr, len: 4, id: 0, flags: A });
     expect(popCode(dev)).toBe('CHAIN_TOO_LONG');
   });
 
-  it('§2.8.15 ADDR_OUT_OF_RANGE: a buffer outside guest memory', () => {
+  it('[AVP-VQ-13] §2.8.15 ADDR_OUT_OF_RANGE: a buffer outside guest memory', () => {
     const { l, dev } = setup();
     putDesc(l, 0, { addr: l.memSize - 4, len: 8, id: 0, flags: A });
     expect(popCode(dev)).toBe('ADDR_OUT_OF_RANGE');
   });
 
-  it('§2.8.7 ADDR_OUT_OF_RANGE: an indirect table outside guest memory', () => {
+  it('[AVP-VQ-13] §2.8.7 ADDR_OUT_OF_RANGE: an indirect table outside guest memory', () => {
     const { l, dev } = setup(8, INDIRECT_FEATURE);
     putDesc(l, 0, { addr: l.memSize, len: 16, id: 0, flags: A | INDIRECT });
     expect(popCode(dev)).toBe('ADDR_OUT_OF_RANGE');
   });
 
-  it('ADDR_OVERFLOW: addr + len wraps past 2^64, in the ring and in a table', () => {
+  it('[AVP-VQ-13] ADDR_OVERFLOW: addr + len wraps past 2^64, in the ring and in a table', () => {
     const a = setup();
     putDesc(a.l, 0, { addr: (1n << 64n) - 8n, len: 16, id: 0, flags: A });
     expect(popCode(a.dev)).toBe('ADDR_OVERFLOW');
@@ -210,21 +210,21 @@ describe('PackedDeviceQueue.pop: driver errors, one test per code', () => {
     expect(popCode(b.dev)).toBe('ADDR_OVERFLOW');
   });
 
-  it('§2.8.19 NESTED_INDIRECT: an indirect table entry with INDIRECT set', () => {
+  it('[AVP-VQ-16] §2.8.19 NESTED_INDIRECT: an indirect table entry with INDIRECT set', () => {
     const { l, dev } = setup(8, INDIRECT_FEATURE);
     putTableEntry(l, l.indirectArea.addr, { addr: l.indirectArea.addr + 64, len: 16, flags: INDIRECT });
     putDesc(l, 0, { addr: l.indirectArea.addr, len: 16, id: 0, flags: A | INDIRECT });
     expect(popCode(dev)).toBe('NESTED_INDIRECT');
   });
 
-  it('§2.8.19 INDIRECT_NOT_NEGOTIATED: INDIRECT without VIRTIO_F_INDIRECT_DESC', () => {
+  it('[AVP-VQ-16] §2.8.19 INDIRECT_NOT_NEGOTIATED: INDIRECT without VIRTIO_F_INDIRECT_DESC', () => {
     const { l, dev } = setup(8, 0n);
     putTableEntry(l, l.indirectArea.addr, { addr: l.dataAddr, len: 4, flags: 0 });
     putDesc(l, 0, { addr: l.indirectArea.addr, len: 16, id: 0, flags: A | INDIRECT });
     expect(popCode(dev)).toBe('INDIRECT_NOT_NEGOTIATED');
   });
 
-  it('§2.8.19 INDIRECT_WITH_NEXT: INDIRECT and NEXT on one descriptor', () => {
+  it('[AVP-VQ-16] §2.8.19 INDIRECT_WITH_NEXT: INDIRECT and NEXT on one descriptor', () => {
     const { l, dev } = setup(8, INDIRECT_FEATURE);
     putTableEntry(l, l.indirectArea.addr, { addr: l.dataAddr, len: 4, flags: 0 });
     putDesc(l, 0, { addr: l.indirectArea.addr, len: 16, id: 0, flags: A | INDIRECT | NEXT });
@@ -232,7 +232,7 @@ describe('PackedDeviceQueue.pop: driver errors, one test per code', () => {
     expect(popCode(dev)).toBe('INDIRECT_WITH_NEXT');
   });
 
-  it('§2.8.19 INDIRECT_WITH_NEXT: an INDIRECT descriptor further down a NEXT-linked list', () => {
+  it('[AVP-VQ-16] §2.8.19 INDIRECT_WITH_NEXT: an INDIRECT descriptor further down a NEXT-linked list', () => {
     const { l, dev } = setup(8, INDIRECT_FEATURE);
     putTableEntry(l, l.indirectArea.addr, { addr: l.dataAddr, len: 4, flags: 0 });
     putDesc(l, 0, { addr: l.dataAddr, len: 4, id: 0, flags: A | NEXT });
@@ -240,7 +240,7 @@ describe('PackedDeviceQueue.pop: driver errors, one test per code', () => {
     expect(popCode(dev)).toBe('INDIRECT_WITH_NEXT');
   });
 
-  it('§2.8.7 INDIRECT_BAD_LENGTH: table length 0 or not a multiple of 16', () => {
+  it('[AVP-VQ-16] §2.8.7 INDIRECT_BAD_LENGTH: table length 0 or not a multiple of 16', () => {
     for (const len of [0, 24, 8]) {
       const { l, dev } = setup(8, INDIRECT_FEATURE);
       putDesc(l, 0, { addr: l.indirectArea.addr, len, id: 0, flags: A | INDIRECT });
@@ -248,7 +248,7 @@ describe('PackedDeviceQueue.pop: driver errors, one test per code', () => {
     }
   });
 
-  it('§2.8.17 WRITE_THEN_READ: a device-readable element after a device-writable one, in the ring and in a table', () => {
+  it('[AVP-VQ-17] §2.8.17 WRITE_THEN_READ: a device-readable element after a device-writable one, in the ring and in a table', () => {
     const a = setup();
     putDesc(a.l, 0, { addr: a.l.dataAddr, len: 4, id: 0, flags: A | NEXT | WRITE });
     putDesc(a.l, 1, { addr: a.l.dataAddr, len: 4, id: 0, flags: A });
@@ -260,7 +260,7 @@ describe('PackedDeviceQueue.pop: driver errors, one test per code', () => {
     expect(popCode(b.dev)).toBe('WRITE_THEN_READ');
   });
 
-  it('once an error is recorded pop() keeps returning it and push() does nothing', () => {
+  it('[AVP-VQ-10] once an error is recorded pop() keeps returning it and push() does nothing', () => {
     const { l, dev } = setup();
     putDesc(l, 0, { addr: l.dataAddr, len: 4, id: 0, flags: A });
     const good = popChain(dev);
@@ -279,7 +279,7 @@ describe('PackedDeviceQueue.pop: driver errors, one test per code', () => {
 });
 
 describe('PackedDeviceQueue.push: writing used descriptors (§2.8.1, §2.8.3, §2.8.6)', () => {
-  it('§2.8.1 the used descriptor carries the ID, the written length, AVAIL=USED=device wrap counter and WRITE', () => {
+  it('[AVP-VQ-3] §2.8.1 the used descriptor carries the ID, the written length, AVAIL=USED=device wrap counter and WRITE', () => {
     const { l, dev } = setup();
     putDesc(l, 0, { addr: l.dataAddr, len: 4, id: 6, flags: A | NEXT });
     putDesc(l, 1, { addr: l.dataAddr + 4, len: 100, id: 6, flags: A | WRITE });
@@ -298,7 +298,7 @@ describe('PackedDeviceQueue.push: writing used descriptors (§2.8.1, §2.8.3, §
     expect(getDesc(l, 0).flags).toBe(VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED);
   });
 
-  it('§2.8.6 out-of-order completion: used descriptors go in completion order, each skipping its list length', () => {
+  it('[AVP-VQ-3] §2.8.6 out-of-order completion: used descriptors go in completion order, each skipping its list length', () => {
     const { l, dev } = setup();
     putDesc(l, 0, { addr: l.dataAddr, len: 4, id: 0, flags: A | NEXT });
     putDesc(l, 1, { addr: l.dataAddr, len: 4, id: 0, flags: A | WRITE });
@@ -316,7 +316,7 @@ describe('PackedDeviceQueue.push: writing used descriptors (§2.8.1, §2.8.3, §
     ]);
   });
 
-  it('push() of a chain that is not outstanding, or with a length beyond its writable part, is a device bug and throws', () => {
+  it('[AVP-VQ-20] push() of a chain that is not outstanding, or with a length beyond its writable part, is a device bug and throws', () => {
     const { l, dev } = setup();
     putDesc(l, 0, { addr: l.dataAddr, len: 4, id: 0, flags: A | WRITE });
     const c = popChain(dev);
@@ -326,7 +326,7 @@ describe('PackedDeviceQueue.push: writing used descriptors (§2.8.1, §2.8.3, §
     expect(dev.error).toBeNull();
   });
 
-  it('§2.8.8 with VIRTIO_F_IN_ORDER push() must follow the order buffers were taken', () => {
+  it('[AVP-VQ-8] §2.8.8 with VIRTIO_F_IN_ORDER push() must follow the order buffers were taken', () => {
     const { l, dev } = setup(8, featureSet(VIRTIO_F_IN_ORDER));
     putDesc(l, 0, { addr: l.dataAddr, len: 4, id: 0, flags: A });
     putDesc(l, 1, { addr: l.dataAddr, len: 4, id: 1, flags: A });
@@ -337,7 +337,7 @@ describe('PackedDeviceQueue.push: writing used descriptors (§2.8.1, §2.8.3, §
     expect(dev.outstandingCount).toBe(0);
   });
 
-  it('§2.8.8 pushBatch with VIRTIO_F_IN_ORDER writes one used descriptor for a run, with the last ID, at the first slot', () => {
+  it('[AVP-VQ-8] §2.8.8 pushBatch with VIRTIO_F_IN_ORDER writes one used descriptor for a run, with the last ID, at the first slot', () => {
     const { l, dev } = setup(8, featureSet(VIRTIO_F_IN_ORDER));
     putDesc(l, 0, { addr: l.dataAddr, len: 8, id: 4, flags: A | WRITE });
     putDesc(l, 1, { addr: l.dataAddr, len: 8, id: 5, flags: A | NEXT });
@@ -356,7 +356,7 @@ describe('PackedDeviceQueue.push: writing used descriptors (§2.8.1, §2.8.3, §
     expect(getDesc(l, 4).flags).toBe(VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED);
   });
 
-  it('§2.8.8 a buffer not written in full ends an in-order run and gets its own used descriptor', () => {
+  it('[AVP-VQ-8] §2.8.8 a buffer not written in full ends an in-order run and gets its own used descriptor', () => {
     const { l, dev } = setup(8, featureSet(VIRTIO_F_IN_ORDER));
     for (let i = 0; i < 3; i++) putDesc(l, i, { addr: l.dataAddr, len: 8, id: i, flags: A | WRITE });
     const cs = [popChain(dev), popChain(dev), popChain(dev)];
@@ -386,7 +386,7 @@ describe('PackedDeviceQueue notifications (§2.8.10)', () => {
     return { ...s, cs };
   }
 
-  it('§2.8.10 driver ENABLE: notify after used descriptors were written, not when none were', () => {
+  it('[AVP-VQ-6] §2.8.10 driver ENABLE: notify after used descriptors were written, not when none were', () => {
     const { l, dev, cs } = withUsed(0n, 2);
     writeEventSuppression(l.mem, l.config.driverAddr, { flags: RING_EVENT_FLAGS_ENABLE, offset: 0, wrap: false });
     expect(dev.needsNotification()).toBe(false);
@@ -395,14 +395,14 @@ describe('PackedDeviceQueue notifications (§2.8.10)', () => {
     expect(dev.needsNotification()).toBe(false);
   });
 
-  it('§2.8.10 driver DISABLE: never notify', () => {
+  it('[AVP-VQ-7] §2.8.10 driver DISABLE: never notify', () => {
     const { l, dev, cs } = withUsed(0n, 1);
     writeEventSuppression(l.mem, l.config.driverAddr, { flags: RING_EVENT_FLAGS_DISABLE, offset: 0, wrap: false });
     dev.push(cs[0], 0);
     expect(dev.needsNotification()).toBe(false);
   });
 
-  it('§2.8.10 driver DESC with VIRTIO_F_EVENT_IDX: notify only once the named slot is used', () => {
+  it('[AVP-VQ-6] [AVP-VQ-7] §2.8.10 driver DESC with VIRTIO_F_EVENT_IDX: notify only once the named slot is used', () => {
     const { l, dev, cs } = withUsed(featureSet(VIRTIO_F_EVENT_IDX), 3);
     writeEventSuppression(l.mem, l.config.driverAddr, { flags: RING_EVENT_FLAGS_DESC, offset: 2, wrap: true });
     dev.push(cs[0], 0);
@@ -412,7 +412,7 @@ describe('PackedDeviceQueue notifications (§2.8.10)', () => {
     expect(dev.needsNotification()).toBe(true);
   });
 
-  it('§2.8.10 driver DESC without VIRTIO_F_EVENT_IDX reads as ENABLE', () => {
+  it('[AVP-VQ-6] §2.8.10 driver DESC without VIRTIO_F_EVENT_IDX reads as ENABLE', () => {
     const { l, dev, cs } = withUsed(0n, 1);
     writeEventSuppression(l.mem, l.config.driverAddr, { flags: RING_EVENT_FLAGS_DESC, offset: 5, wrap: true });
     dev.push(cs[0], 0);

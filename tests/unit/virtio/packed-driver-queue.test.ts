@@ -180,7 +180,7 @@ describe('PackedDriverQueue.pollUsed (§2.8.22)', () => {
     expect(drv.pollUsed()?.id).toBe(c);
   });
 
-  it('§2.8.22 USED_ID_INVALID: the device names a buffer ID that is not outstanding, and the error sticks', () => {
+  it('[AVP-VQ-21] §2.8.22 USED_ID_INVALID: the device names a buffer ID that is not outstanding, and the error sticks', () => {
     const { l, drv } = setup();
     drv.add([buf(l.dataAddr, 1)]);
     putUsed(l, 0, 5, 0);
@@ -195,14 +195,14 @@ describe('PackedDriverQueue.pollUsed (§2.8.22)', () => {
     expect(() => drv.add([buf(l.dataAddr, 1)])).toThrow(/USED_ID_INVALID/);
   });
 
-  it('§2.8.22 USED_ID_INVALID: a buffer ID at or above the queue size', () => {
+  it('[AVP-VQ-21] §2.8.22 USED_ID_INVALID: a buffer ID at or above the queue size', () => {
     const { l, drv } = setup();
     drv.add([buf(l.dataAddr, 1)]);
     putUsed(l, 0, 0x8000, 0);
     expect(() => drv.pollUsed()).toThrow(/USED_ID_INVALID/);
   });
 
-  it('§2.8.8 with VIRTIO_F_IN_ORDER one used descriptor returns every earlier buffer, in order, written in full', () => {
+  it('[AVP-VQ-8] §2.8.8 with VIRTIO_F_IN_ORDER one used descriptor returns every earlier buffer, in order, written in full', () => {
     const { l, drv } = setup(8, featureSet(VIRTIO_F_IN_ORDER));
     const a = drv.add([buf(l.dataAddr, 1), buf(l.dataAddr, 10, true)]);
     const b = drv.add([buf(l.dataAddr, 1)]);

@@ -30,13 +30,13 @@ describe('notification decision (§2.8.10)', () => {
   const enable = { flags: RING_EVENT_FLAGS_ENABLE, offset: 0, wrap: false };
   const disable = { flags: RING_EVENT_FLAGS_DISABLE, offset: 0, wrap: false };
 
-  it('§2.8.10 ENABLE notifies after progress, DISABLE never', () => {
+  it('[AVP-VQ-6] [AVP-VQ-7] §2.8.10 ENABLE notifies after progress, DISABLE never', () => {
     expect(shouldNotify(enable, 8, 0, 1, false)).toBe(true);
     expect(shouldNotify(enable, 8, 0, 0, false)).toBe(false);
     expect(shouldNotify(disable, 8, 0, 5, true)).toBe(false);
   });
 
-  it('§2.8.10 DESC notifies only when the named slot of the named lap is passed (VIRTIO_F_EVENT_IDX)', () => {
+  it('[AVP-VQ-6] §2.8.10 DESC notifies only when the named slot of the named lap is passed (VIRTIO_F_EVENT_IDX)', () => {
     // From slot 2 of the first lap, three slots: 2, 3, 4.
     expect(shouldNotify(desc(4, true), 8, 2, 3, true)).toBe(true);
     expect(shouldNotify(desc(2, true), 8, 2, 3, true)).toBe(true);
@@ -46,7 +46,7 @@ describe('notification decision (§2.8.10)', () => {
     expect(shouldNotify(desc(4, false), 8, 2, 3, true)).toBe(false);
   });
 
-  it('§2.8.10 DESC across the end of the ring and the lap boundary', () => {
+  it('[AVP-VQ-6] §2.8.10 DESC across the end of the ring and the lap boundary', () => {
     // From slot 6 of the second lap (linear 14), four slots: 6, 7 (lap 2), 0, 1 (lap 1 again).
     expect(shouldNotify(desc(7, false), 8, 14, 4, true)).toBe(true);
     expect(shouldNotify(desc(1, true), 8, 14, 4, true)).toBe(true);

@@ -63,7 +63,7 @@ describe('packed ring layout (§2.8.13, §2.8.14, §2.8.10.1)', () => {
     expect(descRingBytes(3)).toBe(48);
   });
 
-  it('§2.8 queue size: 1..32768, not necessarily a power of 2', () => {
+  it('[AVP-VQ-3] §2.8 queue size: 1..32768, not necessarily a power of 2', () => {
     expect(PACKED_QUEUE_SIZE_MAX).toBe(32768);
     for (const ok of [1, 2, 3, 7, 100, 32767, 32768]) expect(isValidPackedQueueSize(ok)).toBe(true);
     for (const bad of [0, -1, 32769, 65536, 1.5, Number.NaN]) expect(isValidPackedQueueSize(bad)).toBe(false);
@@ -77,19 +77,19 @@ describe('checkPackedLayout: QUEUE_SIZE_INVALID, ADDR_OUT_OF_RANGE, RING_MISALIG
     expect(codeOf(() => checkPackedLayout(l.mem, l.config))).toBeUndefined();
   });
 
-  it('§2.8 QUEUE_SIZE_INVALID for size 0 and 32769', () => {
+  it('[AVP-VQ-12] §2.8 QUEUE_SIZE_INVALID for size 0 and 32769', () => {
     expect(codeOf(() => checkPackedLayout(l.mem, { ...l.config, size: 0 }))).toBe('QUEUE_SIZE_INVALID');
     expect(codeOf(() => checkPackedLayout(l.mem, { ...l.config, size: 32769 }))).toBe('QUEUE_SIZE_INVALID');
   });
 
-  it('ADDR_OUT_OF_RANGE when any ring part leaves guest memory', () => {
+  it('[AVP-VQ-12] ADDR_OUT_OF_RANGE when any ring part leaves guest memory', () => {
     expect(codeOf(() => checkPackedLayout(l.mem, { ...l.config, descAddr: l.memSize - 16 * 7 }))).toBe('ADDR_OUT_OF_RANGE');
     expect(codeOf(() => checkPackedLayout(l.mem, { ...l.config, driverAddr: l.memSize - 2 }))).toBe('ADDR_OUT_OF_RANGE');
     expect(codeOf(() => checkPackedLayout(l.mem, { ...l.config, deviceAddr: l.memSize }))).toBe('ADDR_OUT_OF_RANGE');
     expect(codeOf(() => checkPackedLayout(l.mem, { ...l.config, deviceAddr: -4 }))).toBe('ADDR_OUT_OF_RANGE');
   });
 
-  it('§2.8.11 RING_MISALIGNED for a ring not 16-aligned or a suppression structure not 4-aligned', () => {
+  it('[AVP-VQ-12] §2.8.11 RING_MISALIGNED for a ring not 16-aligned or a suppression structure not 4-aligned', () => {
     expect(codeOf(() => checkPackedLayout(l.mem, { ...l.config, descAddr: l.config.descAddr + 8 }))).toBe('RING_MISALIGNED');
     expect(codeOf(() => checkPackedLayout(l.mem, { ...l.config, driverAddr: l.config.driverAddr + 2 }))).toBe('RING_MISALIGNED');
     expect(codeOf(() => checkPackedLayout(l.mem, { ...l.config, deviceAddr: l.config.deviceAddr + 1 }))).toBe('RING_MISALIGNED');
@@ -101,7 +101,7 @@ describe('checkPackedLayout: QUEUE_SIZE_INVALID, ADDR_OUT_OF_RANGE, RING_MISALIG
     }
   });
 
-  it('the device records a bad layout instead of throwing, and pop() keeps returning it', () => {
+  it('[AVP-VQ-9] [AVP-VQ-10] [AVP-VQ-12] the device records a bad layout instead of throwing, and pop() keeps returning it', () => {
     const dev = new PackedDeviceQueue(l.mem, { ...l.config, size: 40000 }, 0n);
     expect(dev.error?.code).toBe('QUEUE_SIZE_INVALID');
     for (let i = 0; i < 3; i++) {

@@ -19,7 +19,7 @@ function popChain(dev: PackedDeviceQueue): DescriptorChain {
 }
 
 describe('packed ring: driver and device together', () => {
-  it('§2.8.1 wraps a size-5 ring many times with lists of 1..3 elements, returned out of order', () => {
+  it('[AVP-VQ-3] §2.8.1 wraps a size-5 ring many times with lists of 1..3 elements, returned out of order', () => {
     const { l, drv, dev } = pair(5);
     const shapes = [1, 3, 2, 1, 2, 3, 1, 1];
     const held: DescriptorChain[] = [];
@@ -57,7 +57,7 @@ describe('packed ring: driver and device together', () => {
     expect(dev.pop().kind).toBe('empty');
   });
 
-  it('queue size 1: every buffer flips both wrap counters', () => {
+  it('[AVP-VQ-3] queue size 1: every buffer flips both wrap counters', () => {
     const { l, drv, dev } = pair(1);
     for (let i = 0; i < 9; i++) {
       const id = drv.add([{ addr: l.dataAddr + i, len: 4, writable: true }]);
@@ -72,7 +72,7 @@ describe('packed ring: driver and device together', () => {
     }
   });
 
-  it('queue size 32768: fills the whole ring, wraps, and names slot 32767 in a DESC event', () => {
+  it('[AVP-VQ-3] queue size 32768: fills the whole ring, wraps, and names slot 32767 in a DESC event', () => {
     const size = 32768;
     const { l, drv, dev } = pair(size, featureSet(VIRTIO_F_EVENT_IDX));
     const ids = new Set<number>();
@@ -101,7 +101,7 @@ describe('packed ring: driver and device together', () => {
     expect(drv.pollUsed()).toEqual({ id, len: 2 });
   });
 
-  it('§2.8.7 indirect buffers round-trip and mix with direct lists', () => {
+  it('[AVP-VQ-5] §2.8.7 indirect buffers round-trip and mix with direct lists', () => {
     const { l, drv, dev } = pair(4, featureSet(VIRTIO_F_INDIRECT_DESC));
     for (let round = 0; round < 12; round++) {
       const n = 1 + (round % 4);
@@ -116,7 +116,7 @@ describe('packed ring: driver and device together', () => {
     }
   });
 
-  it('§2.8.8 VIRTIO_F_IN_ORDER: a batch comes back through one used descriptor, across the wrap', () => {
+  it('[AVP-VQ-8] §2.8.8 VIRTIO_F_IN_ORDER: a batch comes back through one used descriptor, across the wrap', () => {
     const { l, drv, dev } = pair(6, featureSet(VIRTIO_F_IN_ORDER));
     for (let round = 0; round < 10; round++) {
       const ids = [drv.add([{ addr: l.dataAddr, len: 8, writable: true }]), drv.add([{ addr: l.dataAddr, len: 1, writable: false }, { addr: l.dataAddr, len: 8, writable: true }])];
@@ -132,7 +132,7 @@ describe('packed ring: driver and device together', () => {
     }
   });
 
-  it('§2.8.10 available buffer notifications: the device turns them off, then asks for its next slot', () => {
+  it('[AVP-VQ-6] [AVP-VQ-7] §2.8.10 available buffer notifications: the device turns them off, then asks for its next slot', () => {
     const { l, drv, dev } = pair(4, featureSet(VIRTIO_F_EVENT_IDX));
     const b = [{ addr: l.dataAddr, len: 1, writable: false }];
     dev.setNotificationsEnabled(false);
@@ -148,7 +148,7 @@ describe('packed ring: driver and device together', () => {
     expect(drv.kickNeeded()).toBe(false); // slot 2 was not asked for
   });
 
-  it('§2.8.10 used buffer notifications: the driver turns them off, then asks for its next used slot', () => {
+  it('[AVP-VQ-6] [AVP-VQ-7] §2.8.10 used buffer notifications: the driver turns them off, then asks for its next used slot', () => {
     const { l, drv, dev } = pair(4, featureSet(VIRTIO_F_EVENT_IDX));
     const b = [{ addr: l.dataAddr, len: 1, writable: false }];
     drv.setInterruptsEnabled(false);
@@ -165,7 +165,7 @@ describe('packed ring: driver and device together', () => {
     expect(dev.needsNotification()).toBe(true);
   });
 
-  it('§2.8.10 without VIRTIO_F_EVENT_IDX enabling means ENABLE: every batch notifies', () => {
+  it('[AVP-VQ-6] §2.8.10 without VIRTIO_F_EVENT_IDX enabling means ENABLE: every batch notifies', () => {
     const { l, drv, dev } = pair(4);
     const b = [{ addr: l.dataAddr, len: 1, writable: false }];
     dev.setNotificationsEnabled(true);

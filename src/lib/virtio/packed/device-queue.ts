@@ -63,6 +63,11 @@ export class PackedDeviceQueue implements DeviceQueue {
   private usedSinceNotify = 0;
   private err: VirtqError | null = null;
 
+  /** Where the device stands on the ring (§2.8.1), for inspection: next slot to read, next to write, and the Device Ring Wrap Counter. */
+  ringState(): { nextAvail: number; availWrap: boolean; nextUsed: number; usedWrap: boolean } {
+    return { nextAvail: this.availPos.index, availWrap: this.availPos.wrap, nextUsed: this.usedPos.index, usedWrap: this.usedPos.wrap };
+  }
+
   constructor(mem: GuestMemory, config: QueueConfig, features: bigint, opts: PackedDeviceOptions = {}) {
     this.mem = mem;
     this.config = config;

@@ -91,6 +91,11 @@ export class PackedDriverQueue implements DriverQueue {
   }
   // #endregion driver-init
 
+  /** Where the driver stands on the ring (§2.8.1), for inspection: next slot to fill with the Driver Ring Wrap Counter, next slot to poll. */
+  ringState(): { nextAvail: number; availWrap: boolean; nextUsed: number; usedWrap: boolean } {
+    return { nextAvail: this.availPos.index, availWrap: this.availPos.wrap, nextUsed: this.usedPos.index, usedWrap: this.usedPos.wrap };
+  }
+
   numFree(): number {
     return this.free;
   }

@@ -1,0 +1,27 @@
+// `npm run check:chapters`: the build's chapter checks without a full site build: frontmatter,
+// numbering, requirement IDs, cross-references, every <Source> file and region, every
+// <Example>. Fast enough to run on each save while writing a chapter.
+import { loadSpecIndex } from '../src/lib/spec/chapter-files.ts';
+import { findExample } from '../src/lib/spec/examples.ts';
+import { readSource } from '../src/lib/spec/source.ts';
+
+const root = process.cwd();
+try {
+  const index = loadSpecIndex(root);
+  let sources = 0;
+  let examples = 0;
+  for (const ch of index.chapters) {
+    for (const s of ch.scan.sources) {
+      readSource(root, s.file, s.region, `${ch.file}:${s.line}`);
+      sources++;
+    }
+    for (const e of ch.scan.examples) {
+      findExample(root, e.name);
+      examples++;
+    }
+  }
+  console.log(`${index.chapters.length} chapters, ${index.requirements.size} requirements, ${sources} sources, ${examples} examples: ok`);
+} catch (e) {
+  console.error(`check:chapters: ${e instanceof Error ? e.message : e}`);
+  process.exit(1);
+}

@@ -1,0 +1,52 @@
+// `npm run conformance -- <file-or-folder> …`: replays conformance vector files against the
+// reference implementation, one line per case and a closing summary; exits 1 on any failure
+// or malformed file. Without arguments it runs the vectors shipped with the spec.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { vectorJsonSchema } from '../src/lib/conformance/vector-schema.ts';
+import { loadVectorFile, runVectorFile, SCHEMA_FILE, VECTORS_DIR, vectorPaths } from '../src/lib/spec/vector-files.ts';
+
+const args = process.argv.slice(2);
+if (args.includes('--help')) {
+  console.log('usage: npm run conformance -- [file-or-folder …]   (default: ' + VECTORS_DIR + ')');
+  console.log('       npm run conformance -- --write-schema           (regenerates ' + join(VECTORS_DIR, SCHEMA_FILE) + ')');
+  process.exit(0);
+}
+if (args.includes('--write-schema')) {
+  writeFileSync(join(VECTORS_DIR, SCHEMA_FILE), JSON.stringify(vectorJsonSchema(), null, 2) + '\n');
+  console.log(`wrote ${join(VECTORS_DIR, SCHEMA_FILE)}`);
+  process.exit(0);
+}
+let passed = 0;
+let failed = 0;
+let badFiles = 0;
+let paths;
+try {
+  paths = vectorPaths(args.length ? args : [VECTORS_DIR]);
+} catch (e) {
+  console.error(`conformance: ${e.message}`);
+  process.exit(2);
+}
+for (const path of paths) {
+  let loaded;
+  try {
+    loaded = loadVectorFile(path);
+  } catch (e) {
+    badFiles++;
+    console.log(`ERROR ${e.message}`);
+    continue;
+  }
+  for (const r of runVectorFile(loaded).results) {
+    if (r.ok) {
+      passed++;
+      console.log(`ok    ${loaded.file} › ${r.name}`);
+    } else {
+      failed++;
+      const f = r.failure;
+      console.log(`FAIL  ${loaded.file} › ${r.name}: step ${f.step} (${f.op}): ${f.message}`);
+    }
+  }
+}
+const files = `${paths.length} file${paths.length === 1 ? '' : 's'}${badFiles ? `, ${badFiles} malformed` : ''}`;
+console.log(`\n${passed + failed} cases in ${files}: ${passed} passed, ${failed} failed`);
+process.exit(failed || badFiles ? 1 : 0);

@@ -1,0 +1,271 @@
+// The device side of a split virtqueue (VIRTIO 1.4 §2.7). It keeps two free-running 16-bit
+// indices of its own: the next available-ring entry to read and the next used-ring entry to
+// write. It reads the driver's available ring and descriptor table, writes only the used ring,
+// and trusts nothing it reads: a violation becomes a recorded VirtqError and the queue stops
+// until the device is reset (§2.1.2).
+import type { DescriptorChain } from '../chain.ts';
+import { isVirtqError, VirtqError } from '../errors.ts';
+import { hasFeature, VIRTIO_F_EVENT_IDX, VIRTIO_F_IN_ORDER, VIRTIO_F_INDIRECT_DESC } from '../feature-bits.ts';
+import type { GuestMemory } from '../memory.ts';
+import type { DeviceQueue, PopResult, QueueConfig } from '../queue.ts';
+import { VisitMarks, walkSplitChain } from './chain-walk.ts';
+import { shouldNotify } from './event-idx.ts';
+import {
+  checkSplitLayout,
+  isValidSplitQueueSize,
+  readAvailEntry,
+  readAvailFlags,
+  readAvailIdx,
+  readUsedEvent,
+  VIRTQ_USED_F_NO_NOTIFY,
+  writeAvailEvent,
+  writeUsedElem,
+  writeUsedFlags,
+  writeUsedIdx,
+} from './layout.ts';
+import { idxAdd, idxDistance, idxSlot, IDX_MODULUS } from './ring-index.ts';
+
+export interface SplitDeviceOptions {
+  /** The most buffers the device accepts in one chain (§2.7.4.1); default and cap: the queue size. */
+  readonly maxChainLength?: number;
+}
+
+/** One entry of SplitDeviceQueue.pushBatch. */
+export interface SplitUsedEntry {
+  readonly chain: DescriptorChain;
+  readonly writtenLen: number;
+}
+
+interface Outstanding {
+  readonly chain: DescriptorChain;
+  readonly writableLen: number;
+}
+
+export class SplitDeviceQueue implements DeviceQueue {
+  readonly size: number;
+  private readonly mem: GuestMemory;
+  private readonly config: QueueConfig;
+  private readonly indirect: boolean;
+  private readonly eventIdx: boolean;
+  private readonly inOrder: boolean;
+  private readonly limit: number;
+  private readonly marks: VisitMarks;
+  /** Free-running index of the next available-ring entry to read (last_avail_idx). */
+  private lastAvail = 0;
+  /** Free-running index of the next used-ring entry to write: the used idx the driver sees. */
+  private usedIdx = 0;
+  /** Chains taken and not returned, by head index. */
+  private readonly outstanding = new Map<number, Outstanding>();
+  /** Head indices in the order they were taken; consulted with VIRTIO_F_IN_ORDER. */
+  private readonly order: number[] = [];
+  private orderHead = 0;
+  /** Used entries written since the last needsNotification(). */
+  private usedSinceNotify = 0;
+  /** Whether the device wants available buffer notifications (setNotificationsEnabled). */
+  private notificationsOn = true;
+  private err: VirtqError | null = null;
+
+  constructor(mem: GuestMemory, config: QueueConfig, features: bigint, opts: SplitDeviceOptions = {}) {
+    this.mem = mem;
+    this.config = config;
+    this.size = config.size;
+    this.indirect = hasFeature(features, VIRTIO_F_INDIRECT_DESC);
+    this.eventIdx = hasFeature(features, VIRTIO_F_EVENT_IDX);
+    this.inOrder = hasFeature(features, VIRTIO_F_IN_ORDER);
+    this.limit = Math.max(1, Math.min(opts.maxChainLength ?? config.size, config.size));
+    this.marks = new VisitMarks(isValidSplitQueueSize(config.size) ? config.size : 1);
+    // The layout is the driver's choice too: a bad one is recorded, not thrown.
+    try {
+      checkSplitLayout(mem, config);
+      // The used ring is the device's: it starts empty, asking for every notification (§2.7.10).
+      writeUsedFlags(mem, config, 0);
+      writeUsedIdx(mem, config, 0);
+      if (this.eventIdx) writeAvailEvent(mem, config, 0);
+    } catch (e) {
+      if (!isVirtqError(e)) throw e;
+      this.err = e;
+    }
+  }
+
+  get error(): VirtqError | null {
+    return this.err;
+  }
+
+  /** The device's two indices, for inspection: next available entry to read, next used entry to write. */
+  ringState(): { lastAvail: number; usedIdx: number } {
+    return { lastAvail: this.lastAvail, usedIdx: this.usedIdx };
+  }
+
+  /** Chains taken by pop() and not yet pushed. */
+  get outstandingCount(): number {
+    return this.outstanding.size;
+  }
+
+  // #region pop-avail
+  pop(): PopResult {
+    if (this.err) return { kind: 'error', error: this.err };
+    try {
+      const availIdx = readAvailIdx(this.mem, this.config);
+      const pending = idxDistance(this.lastAvail, availIdx);
+      if (pending === 0) return { kind: 'empty' };
+      // §2.7.6.1, §2.7.13.3: idx only grows, and the ring never holds more than size entries
+      // the device has not read; a larger distance is a jump, or idx going backwards.
+      if (pending > this.size) {
+        throw new VirtqError('AVAIL_IDX_JUMP', `avail idx ${availIdx} is ${pending} entries past ${this.lastAvail} (queue size ${this.size})`);
+      }
+      const head = readAvailEntry(this.mem, this.config, idxSlot(this.lastAvail, this.size));
+      // §2.7.6: an entry is the index of a chain's head in the descriptor table.
+      if (head >= this.size) {
+        throw new VirtqError('HEAD_OUT_OF_RANGE', `avail entry ${this.lastAvail}: head ${head} >= queue size ${this.size}`);
+      }
+      // §2.7.13.1: buffers go into free descriptors. The head is the buffer's ID in the used ring
+      // (§2.7.8), so one the device still holds would make two buffers indistinguishable.
+      if (this.outstanding.has(head)) {
+        throw new VirtqError('BUFFER_ID_IN_USE', `head ${head} is made available again before the device returned it`);
+      }
+      const chain = walkSplitChain({
+        mem: this.mem,
+        descAddr: this.config.descAddr,
+        size: this.size,
+        head,
+        limit: this.limit,
+        indirect: this.indirect,
+        marks: this.marks,
+      });
+      this.take(chain);
+      return { kind: 'chain', chain };
+    } catch (e) {
+      if (!isVirtqError(e)) throw e; // a bug in this file, not something the driver did
+      this.err = e;
+      return { kind: 'error', error: e };
+    }
+  }
+  // #endregion pop-avail
+
+  private take(chain: DescriptorChain): void {
+    const writableLen = chain.buffers.reduce((n, b) => n + (b.writable ? b.len : 0), 0);
+    this.outstanding.set(chain.id, { chain, writableLen });
+    if (this.inOrder) this.order.push(chain.id);
+    this.lastAvail = idxAdd(this.lastAvail, 1);
+    // With VIRTIO_F_EVENT_IDX avail_event moves with the device, or the driver would stop
+    // notifying after the one entry it names (§2.7.10).
+    if (this.eventIdx) this.writeAvailEvent();
+  }
+
+  // #region push-used
+  /**
+   * Returns one chain: writes its head index and the bytes written into the next used-ring
+   * entry, then publishes it by moving the used idx (§2.7.8.2: len before idx). Chains may be
+   * returned in any order unless VIRTIO_F_IN_ORDER was negotiated (§2.7.9). After a recorded
+   * error this does nothing. Throws only on a device-model bug (a chain not outstanding, a
+   * length beyond its writable part).
+   */
+  push(chain: DescriptorChain, writtenLen: number): void {
+    if (this.err) return;
+    this.retire([{ chain, writtenLen }]);
+    this.writeUsed(chain.id, writtenLen, 1);
+  }
+
+  private writeUsed(id: number, writtenLen: number, buffers: number): void {
+    writeUsedElem(this.mem, this.config, idxSlot(this.usedIdx, this.size), { id, len: writtenLen });
+    this.usedIdx = idxAdd(this.usedIdx, buffers);
+    writeUsedIdx(this.mem, this.config, this.usedIdx);
+    this.usedSinceNotify += buffers;
+  }
+  // #endregion push-used
+
+  // #region push-batch
+  /**
+   * Returns several chains at once. With VIRTIO_F_IN_ORDER (§2.7.9) one used entry, carrying the
+   * head of the last chain of a run, stands for the whole run, and the used idx moves by the
+   * run's length; the driver counts the other chains as written in full. So a run only hides
+   * chains whose writable part was entirely written; any other ends the run with an entry of
+   * its own. Without VIRTIO_F_IN_ORDER every chain gets its own entry.
+   */
+  pushBatch(entries: readonly SplitUsedEntry[]): void {
+    if (this.err || entries.length === 0) return;
+    const full = this.retire(entries);
+    let run = 0;
+    for (let i = 0; i < entries.length; i++) {
+      const { chain, writtenLen } = entries[i];
+      run++;
+      const last = i === entries.length - 1;
+      if (this.inOrder && !last && full[i]) continue; // covered by a later entry of the run
+      this.writeUsed(chain.id, writtenLen, run);
+      run = 0;
+    }
+  }
+  // #endregion push-batch
+
+  /** Checks the entries against what is outstanding and forgets them; says which were written in full. */
+  private retire(entries: readonly SplitUsedEntry[]): boolean[] {
+    const seen = new Set<number>();
+    const full: boolean[] = [];
+    for (let i = 0; i < entries.length; i++) {
+      const { chain, writtenLen } = entries[i];
+      const o = this.outstanding.get(chain.id);
+      if (!o || o.chain.descCount !== chain.descCount || seen.has(chain.id)) {
+        throw new Error(`push: head ${chain.id} is not an outstanding chain of this queue`);
+      }
+      if (!Number.isInteger(writtenLen) || writtenLen < 0 || writtenLen > o.writableLen) {
+        throw new RangeError(`push: writtenLen ${writtenLen} is not in 0..${o.writableLen}`);
+      }
+      // §2.7.9: with VIRTIO_F_IN_ORDER chains come back in the order they were taken.
+      if (this.inOrder && this.order[this.orderHead + i] !== chain.id) {
+        throw new Error(`push: VIRTIO_F_IN_ORDER requires head ${this.order[this.orderHead + i]} before ${chain.id}`);
+      }
+      seen.add(chain.id);
+      full.push(writtenLen === o.writableLen);
+    }
+    for (const { chain } of entries) this.outstanding.delete(chain.id);
+    if (this.inOrder) {
+      this.orderHead += entries.length;
+      if (this.orderHead > 1024 && this.orderHead * 2 > this.order.length) {
+        this.order.splice(0, this.orderHead);
+        this.orderHead = 0;
+      }
+    }
+    return full;
+  }
+
+  // #region device-notify
+  /**
+   * After pushes: must the device send a used buffer notification (§2.7.7.2)? Without
+   * VIRTIO_F_EVENT_IDX, unless the driver set VIRTQ_AVAIL_F_NO_INTERRUPT; with it, when the
+   * used idx has just passed used_event.
+   */
+  needsNotification(): boolean {
+    if (this.err) return false;
+    const notify = shouldNotify(
+      { eventIdx: this.eventIdx, flags: readAvailFlags(this.mem, this.config), event: readUsedEvent(this.mem, this.config) },
+      this.usedIdx,
+      this.usedSinceNotify,
+    );
+    this.usedSinceNotify = 0;
+    return notify;
+  }
+
+  /**
+   * Asks the driver for available buffer notifications, or to stop sending them (§2.7.10.2).
+   * Without VIRTIO_F_EVENT_IDX through VIRTQ_USED_F_NO_NOTIFY. With it the flags stay 0 and
+   * avail_event, kept up to date by every pop(), names the next entry the device will read
+   * (on), or one half a lap ahead of it (off), which the driver cannot reach: it never has more
+   * than 32768 buffers available. A device re-enabling notifications should pop() once more
+   * afterwards: the driver may have added a buffer just before it saw the change.
+   */
+  setNotificationsEnabled(on: boolean): void {
+    if (this.err) return;
+    this.notificationsOn = on;
+    if (!this.eventIdx) {
+      writeUsedFlags(this.mem, this.config, on ? 0 : VIRTQ_USED_F_NO_NOTIFY);
+      return;
+    }
+    writeUsedFlags(this.mem, this.config, 0);
+    this.writeAvailEvent();
+  }
+
+  private writeAvailEvent(): void {
+    writeAvailEvent(this.mem, this.config, this.notificationsOn ? this.lastAvail : idxAdd(this.lastAvail, IDX_MODULUS / 2));
+  }
+  // #endregion device-notify
+}

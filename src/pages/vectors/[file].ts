@@ -1,0 +1,32 @@
+// The conformance vectors and their JSON Schema as files of the built site, so a vendor can
+// fetch them into their own test set: /vectors/<name>.json, /vectors/vectors.schema.json and
+// /vectors/index.json (the list).
+import type { APIRoute, GetStaticPaths } from 'astro';
+import { basename } from 'node:path';
+import { vectorJsonSchema } from '../../lib/conformance/vector-schema.ts';
+import { expectedCodes, SCHEMA_FILE, shippedVectors } from '../../lib/spec/vector-files.ts';
+import { VECTOR_FORMAT, VECTOR_VERSION } from '../../lib/conformance/vector-schema.ts';
+
+const json = (body: unknown) => new Response(JSON.stringify(body, null, 2) + '\n', { headers: { 'content-type': 'application/json' } });
+
+export const getStaticPaths: GetStaticPaths = () => {
+  const files = shippedVectors();
+  const list = {
+    format: VECTOR_FORMAT,
+    version: VECTOR_VERSION,
+    schema: `/vectors/${SCHEMA_FILE}`,
+    files: files.map((f) => ({
+      url: `/vectors/${basename(f.file)}`,
+      description: f.vectors.description ?? null,
+      cases: f.vectors.cases.length,
+      errorCodes: expectedCodes(f.vectors),
+    })),
+  };
+  return [
+    { params: { file: 'index.json' }, props: { body: list } },
+    { params: { file: SCHEMA_FILE }, props: { body: vectorJsonSchema() } },
+    ...files.map((f) => ({ params: { file: basename(f.file) }, props: { body: f.vectors } })),
+  ];
+};
+
+export const GET: APIRoute = ({ props }) => json(props.body);
