@@ -7,6 +7,7 @@ import type { DescriptorChain } from '../chain.ts';
 import { isVirtqError, VirtqError } from '../errors.ts';
 import { hasFeature, VIRTIO_F_EVENT_IDX, VIRTIO_F_IN_ORDER, VIRTIO_F_INDIRECT_DESC } from '../feature-bits.ts';
 import type { GuestMemory } from '../memory.ts';
+import { OutstandingChains } from '../outstanding.ts';
 import type { DeviceQueue, PopResult, QueueConfig } from '../queue.ts';
 import { walkPackedChain } from './chain-walk.ts';
 import { readEventSuppression, shouldNotify, writeEventSuppression } from './event-suppression.ts';
@@ -34,11 +35,6 @@ export interface UsedEntry {
   readonly writtenLen: number;
 }
 
-interface Outstanding {
-  readonly chain: DescriptorChain;
-  readonly writableLen: number;
-}
-
 export class PackedDeviceQueue implements DeviceQueue {
   readonly size: number;
   private readonly mem: GuestMemory;
@@ -54,10 +50,7 @@ export class PackedDeviceQueue implements DeviceQueue {
   /** Slots between usedPos and availPos: taken by the device, not yet returned. */
   private inFlight = 0;
   /** Buffers taken and not returned, by buffer ID. */
-  private readonly outstanding = new Map<number, Outstanding>();
-  /** Buffer IDs in the order they were taken; consulted with VIRTIO_F_IN_ORDER. */
-  private readonly order: number[] = [];
-  private orderHead = 0;
+  private readonly outstanding: OutstandingChains;
   /** usedPos.linear() at the last needsNotification(), and slots used since. */
   private notifyStart = 0;
   private usedSinceNotify = 0;
@@ -75,6 +68,7 @@ export class PackedDeviceQueue implements DeviceQueue {
     this.indirect = hasFeature(features, VIRTIO_F_INDIRECT_DESC);
     this.eventIdx = hasFeature(features, VIRTIO_F_EVENT_IDX);
     this.inOrder = hasFeature(features, VIRTIO_F_IN_ORDER);
+    this.outstanding = new OutstandingChains(this.inOrder, 'buffer ID');
     this.limit = Math.max(1, Math.min(opts.maxChainLength ?? config.size, config.size));
     // The layout is the driver's choice too: a bad one is recorded, not thrown.
     try {
@@ -130,9 +124,7 @@ export class PackedDeviceQueue implements DeviceQueue {
   // #endregion device-pop
 
   private take(chain: DescriptorChain): void {
-    const writableLen = chain.buffers.reduce((n, b) => n + (b.writable ? b.len : 0), 0);
-    this.outstanding.set(chain.id, { chain, writableLen });
-    if (this.inOrder) this.order.push(chain.id);
+    this.outstanding.take(chain);
     this.availPos.advance(chain.descCount, this.size);
     this.inFlight += chain.descCount;
   }
@@ -146,7 +138,7 @@ export class PackedDeviceQueue implements DeviceQueue {
    */
   push(chain: DescriptorChain, writtenLen: number): void {
     if (this.err) return;
-    this.retire([{ chain, writtenLen }]);
+    this.outstanding.retire([{ chain, writtenLen }]);
     this.writeUsed(chain.id, writtenLen, chain.descCount);
   }
   // #endregion device-push
@@ -161,7 +153,7 @@ export class PackedDeviceQueue implements DeviceQueue {
    */
   pushBatch(entries: readonly UsedEntry[]): void {
     if (this.err || entries.length === 0) return;
-    const full = this.retire(entries);
+    const full = this.outstanding.retire(entries);
     let runSlots = 0;
     for (let i = 0; i < entries.length; i++) {
       const { chain, writtenLen } = entries[i];
@@ -173,37 +165,6 @@ export class PackedDeviceQueue implements DeviceQueue {
     }
   }
   // #endregion device-push-batch
-
-  /** Checks the entries against what is outstanding and forgets them; says which were used in full. */
-  private retire(entries: readonly UsedEntry[]): boolean[] {
-    const seen = new Set<number>();
-    const full: boolean[] = [];
-    for (let i = 0; i < entries.length; i++) {
-      const { chain, writtenLen } = entries[i];
-      const o = this.outstanding.get(chain.id);
-      if (!o || o.chain.descCount !== chain.descCount || seen.has(chain.id)) {
-        throw new Error(`push: buffer ID ${chain.id} is not an outstanding chain of this queue`);
-      }
-      if (!Number.isInteger(writtenLen) || writtenLen < 0 || writtenLen > o.writableLen) {
-        throw new RangeError(`push: writtenLen ${writtenLen} is not in 0..${o.writableLen}`);
-      }
-      // §2.8.8: with VIRTIO_F_IN_ORDER buffers come back in the order they were taken.
-      if (this.inOrder && this.order[this.orderHead + i] !== chain.id) {
-        throw new Error(`push: VIRTIO_F_IN_ORDER requires buffer ${this.order[this.orderHead + i]} before ${chain.id}`);
-      }
-      seen.add(chain.id);
-      full.push(writtenLen === o.writableLen);
-    }
-    for (const { chain } of entries) this.outstanding.delete(chain.id);
-    if (this.inOrder) {
-      this.orderHead += entries.length;
-      if (this.orderHead > 1024 && this.orderHead * 2 > this.order.length) {
-        this.order.splice(0, this.orderHead);
-        this.orderHead = 0;
-      }
-    }
-    return full;
-  }
 
   // #region used-write
   /** Writes one used descriptor at usedPos standing for `slots` ring slots, flags last. */

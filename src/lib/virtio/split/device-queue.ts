@@ -7,6 +7,7 @@ import type { DescriptorChain } from '../chain.ts';
 import { isVirtqError, VirtqError } from '../errors.ts';
 import { hasFeature, VIRTIO_F_EVENT_IDX, VIRTIO_F_IN_ORDER, VIRTIO_F_INDIRECT_DESC } from '../feature-bits.ts';
 import type { GuestMemory } from '../memory.ts';
+import { OutstandingChains } from '../outstanding.ts';
 import type { DeviceQueue, PopResult, QueueConfig } from '../queue.ts';
 import { VisitMarks, walkSplitChain } from './chain-walk.ts';
 import { shouldNotify } from './event-idx.ts';
@@ -36,11 +37,6 @@ export interface SplitUsedEntry {
   readonly writtenLen: number;
 }
 
-interface Outstanding {
-  readonly chain: DescriptorChain;
-  readonly writableLen: number;
-}
-
 export class SplitDeviceQueue implements DeviceQueue {
   readonly size: number;
   private readonly mem: GuestMemory;
@@ -55,10 +51,7 @@ export class SplitDeviceQueue implements DeviceQueue {
   /** Free-running index of the next used-ring entry to write: the used idx the driver sees. */
   private usedIdx = 0;
   /** Chains taken and not returned, by head index. */
-  private readonly outstanding = new Map<number, Outstanding>();
-  /** Head indices in the order they were taken; consulted with VIRTIO_F_IN_ORDER. */
-  private readonly order: number[] = [];
-  private orderHead = 0;
+  private readonly outstanding: OutstandingChains;
   /** Used entries written since the last needsNotification(). */
   private usedSinceNotify = 0;
   /** Whether the device wants available buffer notifications (setNotificationsEnabled). */
@@ -72,6 +65,7 @@ export class SplitDeviceQueue implements DeviceQueue {
     this.indirect = hasFeature(features, VIRTIO_F_INDIRECT_DESC);
     this.eventIdx = hasFeature(features, VIRTIO_F_EVENT_IDX);
     this.inOrder = hasFeature(features, VIRTIO_F_IN_ORDER);
+    this.outstanding = new OutstandingChains(this.inOrder, 'head');
     this.limit = Math.max(1, Math.min(opts.maxChainLength ?? config.size, config.size));
     this.marks = new VisitMarks(isValidSplitQueueSize(config.size) ? config.size : 1);
     // The layout is the driver's choice too: a bad one is recorded, not thrown.
@@ -143,9 +137,7 @@ export class SplitDeviceQueue implements DeviceQueue {
   // #endregion pop-avail
 
   private take(chain: DescriptorChain): void {
-    const writableLen = chain.buffers.reduce((n, b) => n + (b.writable ? b.len : 0), 0);
-    this.outstanding.set(chain.id, { chain, writableLen });
-    if (this.inOrder) this.order.push(chain.id);
+    this.outstanding.take(chain);
     this.lastAvail = idxAdd(this.lastAvail, 1);
     // With VIRTIO_F_EVENT_IDX avail_event moves with the device, or the driver would stop
     // notifying after the one entry it names (§2.7.10).
@@ -162,7 +154,7 @@ export class SplitDeviceQueue implements DeviceQueue {
    */
   push(chain: DescriptorChain, writtenLen: number): void {
     if (this.err) return;
-    this.retire([{ chain, writtenLen }]);
+    this.outstanding.retire([{ chain, writtenLen }]);
     this.writeUsed(chain.id, writtenLen, 1);
   }
 
@@ -184,7 +176,7 @@ export class SplitDeviceQueue implements DeviceQueue {
    */
   pushBatch(entries: readonly SplitUsedEntry[]): void {
     if (this.err || entries.length === 0) return;
-    const full = this.retire(entries);
+    const full = this.outstanding.retire(entries);
     let run = 0;
     for (let i = 0; i < entries.length; i++) {
       const { chain, writtenLen } = entries[i];
@@ -196,37 +188,6 @@ export class SplitDeviceQueue implements DeviceQueue {
     }
   }
   // #endregion push-batch
-
-  /** Checks the entries against what is outstanding and forgets them; says which were written in full. */
-  private retire(entries: readonly SplitUsedEntry[]): boolean[] {
-    const seen = new Set<number>();
-    const full: boolean[] = [];
-    for (let i = 0; i < entries.length; i++) {
-      const { chain, writtenLen } = entries[i];
-      const o = this.outstanding.get(chain.id);
-      if (!o || o.chain.descCount !== chain.descCount || seen.has(chain.id)) {
-        throw new Error(`push: head ${chain.id} is not an outstanding chain of this queue`);
-      }
-      if (!Number.isInteger(writtenLen) || writtenLen < 0 || writtenLen > o.writableLen) {
-        throw new RangeError(`push: writtenLen ${writtenLen} is not in 0..${o.writableLen}`);
-      }
-      // §2.7.9: with VIRTIO_F_IN_ORDER chains come back in the order they were taken.
-      if (this.inOrder && this.order[this.orderHead + i] !== chain.id) {
-        throw new Error(`push: VIRTIO_F_IN_ORDER requires head ${this.order[this.orderHead + i]} before ${chain.id}`);
-      }
-      seen.add(chain.id);
-      full.push(writtenLen === o.writableLen);
-    }
-    for (const { chain } of entries) this.outstanding.delete(chain.id);
-    if (this.inOrder) {
-      this.orderHead += entries.length;
-      if (this.orderHead > 1024 && this.orderHead * 2 > this.order.length) {
-        this.order.splice(0, this.orderHead);
-        this.orderHead = 0;
-      }
-    }
-    return full;
-  }
 
   // #region device-notify
   /**
