@@ -11,7 +11,7 @@ import { expectedCodes, SCHEMA_FILE, shippedVectors, VECTORS_DIR } from '../../s
 const files = shippedVectors();
 
 for (const { file, vectors } of files) {
-  describe(file, () => {
+  describe(`[AVP-CONF-2] ${file}`, () => {
     for (const c of vectors.cases) {
       const ids = c.requirements?.length ? `[${c.requirements.join('] [')}] ` : '';
       it(`${ids}${c.ring}: ${c.name}`, () => {
