@@ -1,0 +1,105 @@
+// The conformance matrix and the machine-readable exports of the built site: the matrix's
+// figures agree with requirements.json (both from the same real test run), filtering and
+// sorting work without a reload, and the published vectors and schema are the shipped ones.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resolve } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { parseVectorFile } from '../../src/lib/conformance/parse-vector.ts';
+import { vectorJsonSchema } from '../../src/lib/conformance/vector-schema.ts';
+import { shippedVectors } from '../../src/lib/spec/vector-files.ts';
+import { launchBrowser } from '../support/browser.ts';
+import { serveDir } from '../support/static-server.ts';
+
+let browser: Browser;
+let server: { url: string; close: () => Promise<void> };
+let page: Page;
+
+interface ReqJson {
+  id: string;
+  level: 'MUST' | 'SHOULD' | 'MAY';
+  chapter: string;
+  state: string | null;
+  untestable: string | null;
+  tests: { name: string; status: string }[];
+}
+
+beforeAll(async () => {
+  server = await serveDir(resolve('dist'));
+  browser = await launchBrowser();
+  page = await browser.newPage();
+});
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+const getJson = async (path: string) => {
+  const res = await fetch(server.url + path);
+  expect(res.status, path).toBe(200);
+  return res.json();
+};
+
+describe('conformance matrix', () => {
+  it('shows the totals that requirements.json gives, from the same test run', async () => {
+    const { requirements } = (await getJson('/requirements.json')) as { requirements: ReqJson[] };
+    expect(requirements.length).toBeGreaterThan(0);
+    const verified = requirements.filter((r) => r.state === 'verified').length;
+    const untestable = requirements.filter((r) => r.untestable).length;
+    // Every verified requirement has tests, and all of them passed.
+    for (const r of requirements.filter((x) => x.state === 'verified')) {
+      expect(r.tests.length, r.id).toBeGreaterThan(0);
+      expect(r.tests.every((t) => t.status === 'passed'), r.id).toBe(true);
+    }
+    await page.goto(`${server.url}/conformance-matrix/`);
+    const total = await page.locator('#matrix-total').innerText();
+    expect(total).toContain(`${verified} of ${requirements.length} requirements verified`);
+    expect(total).toContain(`${untestable} not testable`);
+    const must = requirements.filter((r) => r.level === 'MUST');
+    expect(total).toContain(`MUST ${must.filter((r) => r.state === 'verified').length}/${must.length}`);
+    // One row per chapter, and every requirement not verified is listed with a link to it.
+    const chapters = new Set(requirements.map((r) => r.chapter));
+    expect(await page.locator('#matrix-table tbody tr').count()).toBe(chapters.size);
+    const open = await page.locator('#matrix-open li a').allInnerTexts();
+    expect(new Set(open)).toEqual(new Set(requirements.filter((r) => r.state !== 'verified').map((r) => r.id)));
+  });
+
+  it('filters by chapter and level and sorts by a column without reloading the page', async () => {
+    await page.goto(`${server.url}/conformance-matrix/`);
+    await page.evaluate(() => ((window as unknown as { marker: number }).marker = 42));
+    await page.selectOption('#filter-chapter', 'block');
+    expect(await page.locator('#matrix-table tbody tr:visible').count()).toBe(1);
+    const visibleOpen = await page.locator('#matrix-open li:visible').evaluateAll((lis) => lis.map((li) => li.getAttribute('data-chapter')));
+    expect(visibleOpen.length).toBeGreaterThan(0);
+    expect(new Set(visibleOpen)).toEqual(new Set(['block']));
+    await page.selectOption('#filter-level', 'SHOULD');
+    const levels = await page.locator('#matrix-open li:visible').evaluateAll((lis) => lis.map((li) => li.getAttribute('data-level')));
+    expect(levels.every((l) => l === 'SHOULD')).toBe(true);
+    await page.selectOption('#filter-chapter', '');
+    await page.selectOption('#filter-level', '');
+    await page.locator('#matrix-table [data-sort="MUST"]').click();
+    const musts = await page.locator('#matrix-table tbody tr').evaluateAll((trs) => trs.map((tr) => Number(tr.getAttribute('data-must'))));
+    expect(musts).toEqual([...musts].sort((a, b) => a - b));
+    expect(await page.evaluate(() => (window as unknown as { marker: number }).marker)).toBe(42);
+  });
+});
+
+describe('exports', () => {
+  it('publishes every shipped vector file unchanged, with an index and the JSON Schema', async () => {
+    const index = (await getJson('/vectors/index.json')) as { schema: string; files: { url: string; cases: number }[] };
+    const shipped = shippedVectors();
+    expect(index.files.map((f) => f.url).sort()).toEqual(shipped.map((f) => `/vectors/${f.file.split('/').pop()}`).sort());
+    for (const f of index.files) {
+      const text = await (await fetch(server.url + f.url)).text();
+      expect(parseVectorFile(f.url, text).cases).toHaveLength(f.cases);
+    }
+    expect(await getJson(index.schema)).toEqual(vectorJsonSchema());
+  });
+
+  it('links the matrix, requirements.json and the vectors from the Conformance chapter', async () => {
+    await page.goto(`${server.url}/chapters/conformance/`);
+    const hrefs = await page.locator('main a').evaluateAll((as) => as.map((a) => a.getAttribute('href')));
+    for (const target of ['/conformance-matrix/', '/requirements.json', '/vectors/']) expect(hrefs).toContain(target);
+    await page.goto(`${server.url}/vectors/`);
+    expect(await page.locator('main table tbody tr').count()).toBe(shippedVectors().length);
+  });
+});
