@@ -14,6 +14,9 @@ export * from './virtio/queue-factory.ts';
 export * from './virtio/loopback.ts';
 export * as packed from './virtio/packed/index.ts';
 export * as split from './virtio/split/index.ts';
+export * as lifecycle from './virtio/lifecycle/index.ts';
+export * as mmio from './virtio/mmio/index.ts';
+export * from './virtio/driver-requests.ts';
 // Device models: one line each, added by the model's author.
 export * as net from './devices/net/index.ts';
 export * as block from './devices/block/index.ts';
