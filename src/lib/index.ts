@@ -16,8 +16,12 @@ export * as packed from './virtio/packed/index.ts';
 export * as split from './virtio/split/index.ts';
 export * as lifecycle from './virtio/lifecycle/index.ts';
 export * as mmio from './virtio/mmio/index.ts';
+export * as pci from './virtio/pci/index.ts';
 export * from './virtio/driver-requests.ts';
+export * from './virtio/driver-init.ts';
+export * from './virtio/config-read.ts';
 // Device models: one line each, added by the model's author.
 export * as net from './devices/net/index.ts';
 export * as block from './devices/block/index.ts';
 export * as entropy from './devices/entropy/index.ts';
+export * as vsock from './devices/vsock/index.ts';

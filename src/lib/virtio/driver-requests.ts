@@ -92,6 +92,16 @@ export class DriverRequests {
   }
   // #endregion poll
 
+  /** Completions on every queue, by queue; queues with none are left out. */
+  pollAll(): Map<number, Completion[]> {
+    const all = new Map<number, Completion[]>();
+    for (let q = 0; q < this.queues.length; q++) {
+      const done = this.poll(q);
+      if (done.length > 0) all.set(q, done);
+    }
+    return all;
+  }
+
   /** Requests offered on queue `q` and not yet completed. */
   outstanding(q: number): number {
     return this.pending[q]?.size ?? 0;
