@@ -283,8 +283,7 @@ export class DeviceLifecycle {
   /** An available buffer notification for queue `index` (§2.3, §4.2.3.3, §4.1.5.2). */
   notify(index: number): void {
     if (!driverMay(this.statusByte).notify) {
-      // A device that needs a reset takes no more buffers; that is not a new violation.
-      if (this.statusByte & DEVICE_NEEDS_RESET) return;
+      // Recorded even when the device already needs a reset: a dropped notification is never silent.
       this.record('NOTIFY_STATE', `queue ${index} notified in status 0x${this.statusByte.toString(16)}`);
       return;
     }

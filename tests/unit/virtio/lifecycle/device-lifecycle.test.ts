@@ -203,7 +203,7 @@ describe.each(RING_TYPES)('DeviceLifecycle (%s ring)', (ring) => {
     expect(lc.lastEvent?.code).toBe('NOTIFY_STATE');
   });
 
-  it('[AVP-TRANS-7] a queue the driver disabled is not handed to the device, and its notifications are refused', () => {
+  it('[AVP-TRANS-7] [AVP-TRANS-9] a queue the driver disabled is not handed to the device, and its notifications are refused', () => {
     const dev = new Recorder();
     const lc = toFeaturesOk(lifecycle(dev), ring);
     setUpQueue(lc, 0, ring);

@@ -8,6 +8,9 @@ import { GuestMemory } from '../../../../src/lib/virtio/memory.ts';
 import * as R from '../../../../src/lib/virtio/mmio/registers.ts';
 import { MmioTransport } from '../../../../src/lib/virtio/mmio/transport.ts';
 import { ACKNOWLEDGE, DRIVER, FEATURES_OK } from '../../../../src/lib/virtio/status.ts';
+import { NetDevice } from '../../../../src/lib/devices/net/device.ts';
+import { PCI_CFG_DEVICE_ID, PCI_DEVICE_ID_BASE } from '../../../../src/lib/virtio/pci/layout.ts';
+import { PciTransport } from '../../../../src/lib/virtio/pci/transport.ts';
 
 const mem = () => GuestMemory.create(1 << 16);
 const rngMmio = () => new MmioTransport(new EntropyDevice({ source: new DeterministicEntropySource(1) }), mem());
@@ -32,6 +35,22 @@ describe('identification', () => {
     expect(R.mmioRegisterAt(0x0fc)?.access).toBe('R');
     expect(R.mmioRegisterName(0x018)).toBe('0x018');
     expect(R.mmioRegisterName(0x104)).toBe('Config+0x4');
+  });
+});
+
+describe('no legacy interface', () => {
+  it('[AVP-TRANS-1] every device model is version 2 on MMIO and non-transitional on PCI', () => {
+    const models = [
+      new EntropyDevice({ source: new DeterministicEntropySource(1) }),
+      new BlockDevice(new MemoryBlockBackend({ sectors: 8 })),
+      new NetDevice({ mac: '52:54:00:00:00:01' }),
+    ];
+    for (const dev of models) {
+      expect(new MmioTransport(dev, mem()).read(R.MMIO_VERSION)).toBe(2);
+      const id = new PciTransport(dev, mem()).configRead(PCI_CFG_DEVICE_ID, 2);
+      expect(id).toBe(0x1040 + dev.deviceId);
+      expect(id).toBeGreaterThanOrEqual(PCI_DEVICE_ID_BASE);
+    }
   });
 });
 

@@ -24,7 +24,7 @@ function pci(device: ConstructorParameters<typeof PciTransport>[0]) {
 }
 
 describe.each(RING_TYPES)('PCI bring-up and use (%s ring)', (ring) => {
-  it('[AVP-TRANS-13] initializes a block device through the capabilities and moves a sector', () => {
+  it('[AVP-TRANS-13] [AVP-TRANS-16] initializes a block device through the capabilities and moves a sector', () => {
     const { t, driver } = pci(new BlockDevice(new MemoryBlockBackend({ sectors: 8 })));
     const r = driver.init({ ring });
     expect(r.ok && r.deviceId).toBe(2);
@@ -69,7 +69,7 @@ describe('common configuration rules', () => {
     expect(t.barRead(0, common('queue_size'), 2)).toBe(0);
   });
 
-  it('refuses writes of read-only fields, a 0 in queue_enable, and wrong widths', () => {
+  it('[AVP-TRANS-13] refuses writes of read-only fields, a 0 in queue_enable, and wrong widths', () => {
     const { t } = pci(new EntropyDevice({ source: new DeterministicEntropySource(1) }));
     t.barWrite(0, common('num_queues'), 9, 2);
     t.barWrite(0, common('device_status'), ACKNOWLEDGE | DRIVER, 1);
@@ -87,7 +87,7 @@ describe('common configuration rules', () => {
     expect(t.barRead(0, common('config_msix_vector'), 2)).toBe(L.VIRTIO_MSI_NO_VECTOR);
   });
 
-  it('a notification must carry the index of the queue whose address it hits', () => {
+  it('[AVP-TRANS-9] a notification must carry the index of the queue whose address it hits', () => {
     const { t, driver } = pci(new EntropyDevice({ source: new DeterministicEntropySource(1) }));
     driver.init();
     t.barWrite(0, BAR0_NOTIFY, 3, 2);
