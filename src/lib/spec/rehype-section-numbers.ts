@@ -9,6 +9,12 @@ import { SpecError } from './errors.ts';
 
 const HEADINGS = new Set(['h2', 'h3', 'h4']);
 
+/** MDX renders ' and " as typographic quotes; the index keeps the source text. */
+export function sameHeading(rendered: string, indexed: string): boolean {
+  const plain = (s: string) => s.replace(/[\u2018\u2019]/g, "'").replace(/[\u201c\u201d]/g, '"');
+  return plain(rendered) === plain(indexed);
+}
+
 export function rehypeSectionNumbers(options: { root?: string } = {}) {
   return (tree: Root, file: { path?: string }) => {
     if (!file.path || !/[\\/]content[\\/]chapters[\\/][^\\/]+\.mdx$/.test(file.path)) return;
@@ -20,7 +26,7 @@ export function rehypeSectionNumbers(options: { root?: string } = {}) {
       if (!HEADINGS.has(node.tagName)) return;
       const section = chapter.sections[i++];
       const text = toString(node);
-      if (!section || section.title !== text) {
+      if (!section || !sameHeading(text, section.title)) {
         throw new SpecError('CHAPTER_MALFORMED', `${chapter.file}: heading "${text}" is not where the index expects it; is a heading inside a component?`);
       }
       node.properties = { ...node.properties, id: section.slug };
