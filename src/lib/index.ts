@@ -24,3 +24,4 @@ export * from './virtio/config-read.ts';
 export * as net from './devices/net/index.ts';
 export * as block from './devices/block/index.ts';
 export * as entropy from './devices/entropy/index.ts';
+export * as fs from './devices/fs/index.ts';

@@ -15,6 +15,7 @@ import { BlockDevice } from '../../src/lib/devices/block/device.ts';
 import { BlockDriver } from '../../src/lib/devices/block/driver.ts';
 import * as F from '../../src/lib/devices/block/features.ts';
 import { encodeBlkHeader, encodeBlkSegments, VIRTIO_BLK_S_OK } from '../../src/lib/devices/block/request.ts';
+import { cut } from '../support/cut.ts';
 
 const SECTORS = 64;
 const ALL: Features = (1n << 64n) - 1n;
@@ -26,16 +27,6 @@ function same(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
-function cut(bytes: Uint8Array, cuts: number[]): Uint8Array[] {
-  const points = [...new Set(cuts.map((c) => Math.floor(c * bytes.length)))].sort((a, b) => a - b);
-  const parts: Uint8Array[] = [];
-  let at = 0;
-  for (const p of [...points, bytes.length]) {
-    if (p > at) parts.push(bytes.subarray(at, p));
-    at = Math.max(at, p);
-  }
-  return parts;
-}
 
 const typeArb = fc.oneof(fc.constantFrom(0, 1, 4, 8, 10, 11, 13, 14, 15, 16, 18, 24, 26, 2, 3, 5), fc.nat(0xffffffff).map((x) => x >>> 0));
 const sectorArb = fc.oneof(fc.nat(SECTORS + 2).map(BigInt), fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }));

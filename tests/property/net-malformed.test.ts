@@ -15,6 +15,7 @@ import { cable, NetTap } from '../../src/lib/devices/net/backend.ts';
 import { encodeNetHdr } from '../../src/lib/devices/net/net-hdr.ts';
 import { parseControl, VIRTIO_NET_ERR, VIRTIO_NET_OK } from '../../src/lib/devices/net/control.ts';
 import * as F from '../../src/lib/devices/net/features.ts';
+import { cut } from '../support/cut.ts';
 
 const ALL: Features = (1n << 64n) - 1n;
 const drop = (...bits: number[]) => bits.reduce((f, b) => f & ~(1n << BigInt(b)), ALL);
@@ -25,16 +26,6 @@ const FEATURE_SETS: Features[] = [
 ];
 
 /** Cuts `bytes` into pieces at the given fractions (empty pieces are left out). */
-function cut(bytes: Uint8Array, cuts: number[]): Uint8Array[] {
-  const points = [...new Set(cuts.map((c) => Math.floor(c * bytes.length)))].sort((a, b) => a - b);
-  const parts: Uint8Array[] = [];
-  let at = 0;
-  for (const p of [...points, bytes.length]) {
-    if (p > at) parts.push(bytes.subarray(at, p));
-    at = Math.max(at, p);
-  }
-  return parts;
-}
 
 const txPacketArb = fc.oneof(
   fc.uint8Array({ maxLength: 200 }),
