@@ -6,6 +6,7 @@ import { hasFeature } from '../../virtio/feature-bits.ts';
 import { NET_CFG_MAC, NET_CFG_MAX_VIRTQUEUE_PAIRS, NET_CFG_MTU, NET_CFG_SPEED, NET_CFG_DUPLEX, NET_CFG_STATUS } from './config.ts';
 import { VIRTIO_NET_F_CTRL_VQ, VIRTIO_NET_F_MQ, VIRTIO_NET_F_RSS } from './features.ts';
 import { decodeNetHdr, encodeNetHdr, type NetHdr, netHdrSize } from './net-hdr.ts';
+import { concatBytes } from '../../virtio/bytes.ts';
 
 export interface ReceivedPacket {
   /** The header of the first buffer. */
@@ -58,7 +59,7 @@ export class NetDriver {
    * Returns the used length the device reported, or null if the buffer was not returned.
    */
   send(frame: Uint8Array, opts: { pair?: number; hdr?: Partial<NetHdr>; split?: readonly number[]; raw?: Uint8Array } = {}): number | null {
-    const bytes = opts.raw ?? concat(encodeNetHdr(opts.hdr ?? {}, this.hdrSize), frame);
+    const bytes = opts.raw ?? concatBytes(encodeNetHdr(opts.hdr ?? {}, this.hdrSize), frame);
     const parts: Uint8Array[] = [];
     let at = 0;
     for (const n of opts.split ?? []) {
@@ -87,7 +88,7 @@ export class NetDriver {
       const n = Math.max(1, hdr.numBuffers);
       if (pending.length < n) break; // the rest of this packet is not used yet
       const used = pending.splice(0, n);
-      const frame = concat(...used.map((c, i) => (i === 0 ? c.data.subarray(this.hdrSize) : c.data)));
+      const frame = concatBytes(...used.map((c, i) => (i === 0 ? c.data.subarray(this.hdrSize) : c.data)));
       out.push({ hdr, frame, buffers: n });
     }
     return out;
@@ -117,14 +118,4 @@ export class NetDriver {
   get duplex(): number {
     return this.lb.device.config.u8(NET_CFG_DUPLEX);
   }
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }

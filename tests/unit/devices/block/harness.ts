@@ -8,6 +8,9 @@ import { MemoryBlockBackend, type MemoryBlockBackendOptions } from '../../../../
 import { BlockDevice, type BlockDeviceOptions } from '../../../../src/lib/devices/block/device.ts';
 import { BlockDriver } from '../../../../src/lib/devices/block/driver.ts';
 import { SECTOR_SIZE } from '../../../../src/lib/devices/block/config.ts';
+import { concatBytes } from '../../../../src/lib/virtio/bytes.ts';
+
+export const concat = concatBytes;
 
 export interface Disk {
   disk: MemoryBlockBackend;
@@ -53,15 +56,5 @@ export function cut(bytes: Uint8Array, ...lens: number[]): Uint8Array[] {
     at += n;
   }
   if (at < bytes.length) out.push(bytes.subarray(at));
-  return out;
-}
-
-export function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
   return out;
 }

@@ -8,6 +8,9 @@ import { FsShare, type FsShareOptions } from '../../../../src/lib/devices/fs/sha
 import { FsDevice, type FsDeviceOptions } from '../../../../src/lib/devices/fs/device.ts';
 import { FsClient } from '../../../../src/lib/devices/fs/driver.ts';
 import type { FuseEndian } from '../../../../src/lib/devices/fs/fuse-wire.ts';
+import { concatBytes } from '../../../../src/lib/virtio/bytes.ts';
+
+export const concat = concatBytes;
 
 export interface Mount {
   tree: MemFs;
@@ -72,15 +75,6 @@ export function walk(m: Mount, path: string): bigint {
 export const text = (b: Uint8Array | null) => new TextDecoder().decode(b ?? new Uint8Array(0));
 export const bytes = (s: string) => new TextEncoder().encode(s);
 
-export function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
 /** Cuts `b` into pieces of the given lengths (the rest in a last piece). */
 export function cut(b: Uint8Array, ...lens: number[]): Uint8Array[] {
