@@ -25,4 +25,5 @@ export * as net from './devices/net/index.ts';
 export * as block from './devices/block/index.ts';
 export * as entropy from './devices/entropy/index.ts';
 export * as fs from './devices/fs/index.ts';
+export * as can from './devices/can/index.ts';
 export * as vsock from './devices/vsock/index.ts';

@@ -1,7 +1,7 @@
 // The requirements every AVP device shares (Architecture chapter), checked on every device
 // model of the reference implementation.
 import { describe, expect, it } from 'vitest';
-import { bit, block, DEVICE_NEEDS_RESET, entropy, fs, Loopback, net, vsock, VIRTIO_F_VERSION_1, type VirtioDevice } from '../../../src/lib/index.ts';
+import { bit, block, can, DEVICE_NEEDS_RESET, entropy, fs, Loopback, net, vsock, VIRTIO_F_VERSION_1, type VirtioDevice } from '../../../src/lib/index.ts';
 import { RING_TYPES } from '../../support/rings.ts';
 
 /** One factory per device model; a new model adds itself here. */
@@ -11,6 +11,7 @@ const MODELS: Record<string, () => VirtioDevice> = {
   net: () => new net.NetDevice({ mac: '52:54:00:00:00:01' }),
   fs: () => new fs.FsDevice({ tag: 'data', share: new fs.FsShare(new fs.MemFs()) }),
   vsock: () => new vsock.VsockDevice({ guestCid: 3 }),
+  can: () => new can.CanDevice(),
 };
 
 describe.each(Object.keys(MODELS))('%s device', (name) => {

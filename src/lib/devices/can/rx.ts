@@ -1,0 +1,121 @@
+// The receive side of a CAN device (VIRTIO 1.4 §5.20.5.3): frames from the bus go into the
+// driver's Rxq buffers in bus order. When the driver has no buffer ready, the device holds a
+// bounded backlog, like the receive FIFO of a real controller; when that is full, the newest
+// frame is dropped and counted. Frames are never reordered or duplicated, whatever the driver does.
+import { ChainWriter } from '../../virtio/chain-io.ts';
+import { type DescriptorChain, readableBuffers, totalLength, writableBuffers } from '../../virtio/chain.ts';
+import type { VirtqError } from '../../virtio/errors.ts';
+import type { GuestMemory } from '../../virtio/memory.ts';
+import type { DeviceQueue } from '../../virtio/queue.ts';
+import type { CanRxResult } from './bus.ts';
+import type { CanFrame } from './frame.ts';
+import { CAN_MSG_HEADER_SIZE, encodeCanRx } from './message.ts';
+
+/** What the receive path needs from the device while it is running. */
+export interface RxContext {
+  readonly mem: GuestMemory;
+  readonly queue: DeviceQueue | null;
+  /** The largest sdu the driver can be sent: 64 with VIRTIO_CAN_F_CAN_FD, else 8. */
+  readonly maxSdu: number;
+  notify(): void;
+  needsReset(e: VirtqError): void;
+}
+
+export interface CanRxStats {
+  /** Frames written into a receive buffer. */
+  delivered: number;
+  /** Frames dropped because the backlog was full. */
+  overruns: number;
+  /** Receive buffers returned with used length 0: too small for the largest frame, or device-readable. */
+  badBuffers: number;
+  /** The deepest the backlog has been. */
+  maxBacklog: number;
+}
+
+export class CanRxPath {
+  readonly capacity: number;
+  readonly stats: CanRxStats = { delivered: 0, overruns: 0, badBuffers: 0, maxBacklog: 0 };
+  private backlog: CanFrame[] = [];
+
+  /** `capacity`: frames held while the driver has no buffer (0 drops at once). */
+  constructor(capacity: number) {
+    if (!Number.isInteger(capacity) || capacity < 0) throw new RangeError('rx backlog: a non-negative integer');
+    this.capacity = capacity;
+  }
+
+  /** Frames held for the driver. */
+  get held(): number {
+    return this.backlog.length;
+  }
+
+  // #region rx-offer
+  /**
+   * A frame for the driver. It joins the end of the backlog (or is dropped if the backlog is
+   * full) and the backlog then drains into whatever buffers the driver has offered, oldest
+   * frame first, so a frame never overtakes one that arrived before it.
+   */
+  offer(frame: CanFrame, ctx: RxContext): CanRxResult {
+    // Buffers the driver offered without a notification make room first.
+    if (!this.flush(ctx)) return 'queue-error';
+    if (this.capacity > 0 && this.backlog.length >= this.capacity) {
+      this.stats.overruns++;
+      return 'overrun';
+    }
+    this.backlog.push(frame);
+    if (!this.flush(ctx)) return 'queue-error';
+    if (this.backlog.length === 0) return 'delivered'; // it was last, so everything before it went too
+    if (this.backlog.length > this.capacity) {
+      // No backlog at all (capacity 0): a frame that found no buffer is lost at once.
+      this.backlog.pop();
+      this.stats.overruns++;
+      return 'overrun';
+    }
+    this.stats.maxBacklog = Math.max(this.stats.maxBacklog, this.backlog.length);
+    return 'queued';
+  }
+  // #endregion rx-offer
+
+  // #region rx-flush
+  /** Moves held frames into offered buffers; false if the queue turned out to be broken. */
+  flush(ctx: RxContext): boolean {
+    const q = ctx.queue;
+    if (!q) return true;
+    const need = CAN_MSG_HEADER_SIZE + ctx.maxSdu;
+    let pushed = false;
+    let ok = true;
+    while (this.backlog.length > 0) {
+      const r = q.pop();
+      if (r.kind === 'empty') break;
+      if (r.kind === 'error') {
+        ctx.needsReset(r.error);
+        ok = false;
+        break;
+      }
+      if (!this.usable(r.chain, need)) {
+        // §5.20.4.1 asks the driver for buffers that hold any frame; one that cannot is
+        // handed back unused, so the driver sees it, and the frame waits for the next one.
+        q.push(r.chain, 0);
+        this.stats.badBuffers++;
+        pushed = true;
+        continue;
+      }
+      const w = new ChainWriter(ctx.mem, r.chain);
+      w.write(encodeCanRx(this.backlog.shift()!));
+      q.push(r.chain, w.written);
+      this.stats.delivered++;
+      pushed = true;
+    }
+    if (pushed && q.needsNotification()) ctx.notify();
+    return ok;
+  }
+  // #endregion rx-flush
+
+  private usable(chain: DescriptorChain, need: number): boolean {
+    return readableBuffers(chain).length === 0 && totalLength(writableBuffers(chain)) >= need;
+  }
+
+  /** A reset: held frames are forgotten. */
+  clear(): void {
+    this.backlog = [];
+  }
+}
