@@ -4,17 +4,20 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { vectorJsonSchema } from '../src/lib/conformance/vector-schema.ts';
-import { loadVectorFile, runVectorFile, SCHEMA_FILE, VECTORS_DIR, vectorPaths } from '../src/lib/spec/vector-files.ts';
+import { deviceVectorJsonSchema } from '../src/lib/conformance/device-vector-schema.ts';
+import { DEVICE_SCHEMA_FILE, DEVICE_VECTORS_DIR, loadAnyVectorFile, runAnyVectorFile, SCHEMA_FILE, VECTORS_DIR, vectorPaths } from '../src/lib/spec/vector-files.ts';
 
 const args = process.argv.slice(2);
 if (args.includes('--help')) {
-  console.log('usage: npm run conformance -- [file-or-folder …]   (default: ' + VECTORS_DIR + ')');
-  console.log('       npm run conformance -- --write-schema           (regenerates ' + join(VECTORS_DIR, SCHEMA_FILE) + ')');
+  console.log(`usage: npm run conformance -- [file-or-folder …]   (default: ${VECTORS_DIR} and ${DEVICE_VECTORS_DIR})`);
+  console.log(`       npm run conformance -- --write-schema           (regenerates ${join(VECTORS_DIR, SCHEMA_FILE)} and ${join(DEVICE_VECTORS_DIR, DEVICE_SCHEMA_FILE)})`);
+  console.log('A file is a virtqueue or a device vector file according to its "format" field.');
   process.exit(0);
 }
 if (args.includes('--write-schema')) {
   writeFileSync(join(VECTORS_DIR, SCHEMA_FILE), JSON.stringify(vectorJsonSchema(), null, 2) + '\n');
-  console.log(`wrote ${join(VECTORS_DIR, SCHEMA_FILE)}`);
+  writeFileSync(join(DEVICE_VECTORS_DIR, DEVICE_SCHEMA_FILE), JSON.stringify(deviceVectorJsonSchema(), null, 2) + '\n');
+  console.log(`wrote ${join(VECTORS_DIR, SCHEMA_FILE)} and ${join(DEVICE_VECTORS_DIR, DEVICE_SCHEMA_FILE)}`);
   process.exit(0);
 }
 let passed = 0;
@@ -22,7 +25,7 @@ let failed = 0;
 let badFiles = 0;
 let paths;
 try {
-  paths = vectorPaths(args.length ? args : [VECTORS_DIR]);
+  paths = vectorPaths(args.length ? args : [VECTORS_DIR, DEVICE_VECTORS_DIR]);
 } catch (e) {
   console.error(`conformance: ${e.message}`);
   process.exit(2);
@@ -30,20 +33,19 @@ try {
 for (const path of paths) {
   let loaded;
   try {
-    loaded = loadVectorFile(path);
+    loaded = loadAnyVectorFile(path);
   } catch (e) {
     badFiles++;
     console.log(`ERROR ${e.message}`);
     continue;
   }
-  for (const r of runVectorFile(loaded).results) {
+  for (const r of runAnyVectorFile(loaded)) {
     if (r.ok) {
       passed++;
       console.log(`ok    ${loaded.file} › ${r.name}`);
     } else {
       failed++;
-      const f = r.failure;
-      console.log(`FAIL  ${loaded.file} › ${r.name}: step ${f.step} (${f.op}): ${f.message}`);
+      console.log(`FAIL  ${loaded.file} › ${r.name}: ${r.detail}`);
     }
   }
 }

@@ -20,6 +20,7 @@ export * as pci from './virtio/pci/index.ts';
 export * from './virtio/driver-requests.ts';
 export * from './virtio/driver-init.ts';
 export * from './virtio/config-read.ts';
+export * as conformance from './conformance/index.ts';
 // Device models: one line each, added by the model's author.
 export * as net from './devices/net/index.ts';
 export * as block from './devices/block/index.ts';

@@ -6,7 +6,9 @@ import { resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { parseVectorFile } from '../../src/lib/conformance/parse-vector.ts';
 import { vectorJsonSchema } from '../../src/lib/conformance/vector-schema.ts';
-import { shippedVectors } from '../../src/lib/spec/vector-files.ts';
+import { shippedDeviceVectors, shippedVectors } from '../../src/lib/spec/vector-files.ts';
+import { parseDeviceVectorFile } from '../../src/lib/conformance/parse-device-vector.ts';
+import { deviceVectorJsonSchema } from '../../src/lib/conformance/device-vector-schema.ts';
 import { launchBrowser } from '../support/browser.ts';
 import { serveDir } from '../support/static-server.ts';
 
@@ -95,11 +97,27 @@ describe('exports', () => {
     expect(await getJson(index.schema)).toEqual(vectorJsonSchema());
   });
 
+  it('publishes every shipped device vector file unchanged, with an index and the JSON Schema', async () => {
+    const index = (await getJson('/vectors/devices/index.json')) as { schema: string; files: { url: string; cases: number }[] };
+    const shipped = shippedDeviceVectors();
+    expect(index.files.map((f) => f.url).sort()).toEqual(shipped.map((f) => `/vectors/devices/${f.file.split('/').pop()}`).sort());
+    for (const f of index.files) {
+      const text = await (await fetch(server.url + f.url)).text();
+      expect(parseDeviceVectorFile(f.url, text).cases).toHaveLength(f.cases);
+    }
+    expect(await getJson(index.schema)).toEqual(deviceVectorJsonSchema());
+  });
+
   it('links the matrix, requirements.json and the vectors from the Conformance chapter', async () => {
     await page.goto(`${server.url}/chapters/conformance/`);
     const hrefs = await page.locator('main a').evaluateAll((as) => as.map((a) => a.getAttribute('href')));
     for (const target of ['/conformance-matrix/', '/requirements.json', '/vectors/']) expect(hrefs).toContain(target);
     await page.goto(`${server.url}/vectors/`);
-    expect(await page.locator('main table tbody tr').count()).toBe(shippedVectors().length);
+    expect(await page.locator('#virtqueue-vectors-table tbody tr').count()).toBe(shippedVectors().length);
+    expect(await page.locator('#device-vectors-table tbody tr').count()).toBe(shippedDeviceVectors().length);
+    // Every requirement a device vector verifies links to its place in a chapter.
+    const links = await page.locator('#device-vectors-table a[href*="#AVP-"]').count();
+    expect(links).toBeGreaterThan(0);
+    expect(await page.locator('#device-vectors-table a[href="#"]').count()).toBe(0);
   });
 });

@@ -3,3 +3,7 @@
 export * from './vector-schema.ts';
 export * from './parse-vector.ts';
 export * from './run-vector.ts';
+export * from './device-vector-schema.ts';
+export * from './device-registry.ts';
+export * from './parse-device-vector.ts';
+export * from './run-device-vector.ts';

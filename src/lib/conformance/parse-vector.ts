@@ -17,6 +17,11 @@ function pathOf(path: readonly PropertyKey[]): string {
 
 // #region parse-vector
 export function parseVectorFile(file: string, text: string): VectorFile {
+  return parseWithSchema(file, text, vectorFile, VECTOR_FORMAT, VECTOR_VERSION);
+}
+
+/** JSON, then a format's schema; every problem names the file and the field path. */
+export function parseWithSchema<T>(file: string, text: string, schema: import('zod').ZodType<T>, format: string, version: number): T {
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -25,10 +30,10 @@ export function parseVectorFile(file: string, text: string): VectorFile {
   }
   // Say "wrong version" plainly rather than as a literal mismatch deep in a union.
   const head = json as { format?: unknown; version?: unknown } | null;
-  if (head && typeof head === 'object' && head.format === VECTOR_FORMAT && head.version !== VECTOR_VERSION) {
-    throw new VectorFormatError(file, `field "version": ${JSON.stringify(head.version)} is not supported; this runner reads version ${VECTOR_VERSION}`);
+  if (head && typeof head === 'object' && head.format === format && head.version !== version) {
+    throw new VectorFormatError(file, `field "version": ${JSON.stringify(head.version)} is not supported; this runner reads version ${version}`);
   }
-  const r = vectorFile.safeParse(json);
+  const r = schema.safeParse(json);
   if (r.success) return r.data;
   const problems = r.error.issues.slice(0, 5).map((i) => describeIssue(json, i));
   const more = r.error.issues.length > 5 ? `; and ${r.error.issues.length - 5} more` : '';

@@ -2,11 +2,16 @@
 // `npm run conformance`, the test suite and the site build's vector export.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { parseVectorFile } from '../conformance/parse-vector.ts';
+import { parseVectorFile, VectorFormatError } from '../conformance/parse-vector.ts';
+import { parseDeviceVectorFile } from '../conformance/parse-device-vector.ts';
 import { runCase, type CaseResult } from '../conformance/run-vector.ts';
-import type { VectorFile } from '../conformance/vector-schema.ts';
+import { runDeviceCase } from '../conformance/run-device-vector.ts';
+import { DEVICE_VECTOR_FORMAT, type DeviceVectorFile } from '../conformance/device-vector-schema.ts';
+import { VECTOR_FORMAT, type VectorFile } from '../conformance/vector-schema.ts';
 
 export const VECTORS_DIR = 'tests/conformance/vectors';
+export const DEVICE_VECTORS_DIR = 'tests/conformance/device-vectors';
+export const DEVICE_SCHEMA_FILE = 'device-vectors.schema.json';
 /** The published JSON Schema sits beside the vectors; it is not a vector file itself. */
 export const SCHEMA_FILE = 'vectors.schema.json';
 const SCHEMA_SUFFIX = '.schema.json';
@@ -61,3 +66,48 @@ export function expectedCodes(v: VectorFile): string[] {
   }
   return [...codes].sort();
 }
+
+// #region any-vector-file
+export type AnyLoadedVectors = ({ readonly kind: 'virtqueue' } & LoadedVectors) | { readonly kind: 'device'; readonly file: string; readonly vectors: DeviceVectorFile };
+
+/** One line per case for the CLI: the case name and, if it failed, where and why. */
+export interface CaseLine {
+  readonly name: string;
+  readonly ok: boolean;
+  readonly detail?: string;
+}
+
+/** Loads a vector file of either format, chosen by its "format" field. */
+export function loadAnyVectorFile(path: string, root = process.cwd()): AnyLoadedVectors {
+  const rel = relative(root, path);
+  const file = rel && !rel.startsWith('..') ? rel : path;
+  const text = readFileSync(path, 'utf8');
+  let format: unknown;
+  try {
+    format = (JSON.parse(text) as { format?: unknown } | null)?.format;
+  } catch {
+    format = VECTOR_FORMAT; // let the parser report the JSON error
+  }
+  if (format === DEVICE_VECTOR_FORMAT) return { kind: 'device', file, vectors: parseDeviceVectorFile(file, text) };
+  if (format === VECTOR_FORMAT || format === undefined) return { kind: 'virtqueue', file, vectors: parseVectorFile(file, text) };
+  throw new VectorFormatError(file, `field "format": ${JSON.stringify(format)} is not a vector format; expected "${VECTOR_FORMAT}" or "${DEVICE_VECTOR_FORMAT}"`);
+}
+
+export function runAnyVectorFile(loaded: AnyLoadedVectors): CaseLine[] {
+  if (loaded.kind === 'virtqueue') {
+    return loaded.vectors.cases.map(runCase).map((r) => (r.ok || !r.failure ? { name: r.name, ok: r.ok } : { name: r.name, ok: false, detail: `step ${r.failure.step} (${r.failure.op}): ${r.failure.message}` }));
+  }
+  return loaded.vectors.cases.map(runDeviceCase).map((r) =>
+    r.ok ? { name: `${r.name} [${r.rings.join(', ')}]`, ok: true } : { name: r.name, ok: false, detail: `${r.failure.ring} ring, step ${r.failure.step} (${r.failure.op}): ${r.failure.message}` },
+  );
+}
+
+/** The shipped device vector files, for the test suite and the site. */
+export function shippedDeviceVectors(root = process.cwd()): { file: string; vectors: DeviceVectorFile }[] {
+  return vectorPaths([join(root, DEVICE_VECTORS_DIR)]).map((p) => {
+    const v = loadAnyVectorFile(p, root);
+    if (v.kind !== 'device') throw new VectorFormatError(v.file, `field "format": expected "${DEVICE_VECTOR_FORMAT}" in ${DEVICE_VECTORS_DIR}`);
+    return v;
+  });
+}
+// #endregion any-vector-file

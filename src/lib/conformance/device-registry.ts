@@ -1,0 +1,122 @@
+// The device models a device vector may name, each with the options a vector may set. Options
+// are checked against a schema so that a typo in a hand-written vector is an error that names
+// the option, not a silently ignored field.
+import { z } from 'zod';
+import { BlockDevice } from '../devices/block/device.ts';
+import { MemoryBlockBackend } from '../devices/block/backend.ts';
+import { EntropyDevice } from '../devices/entropy/device.ts';
+import { DeterministicEntropySource } from '../devices/entropy/source.ts';
+import { NetDevice } from '../devices/net/device.ts';
+import { CanBus } from '../devices/can/bus.ts';
+import { CanDevice } from '../devices/can/device.ts';
+import { FsDevice } from '../devices/fs/device.ts';
+import { MemFs } from '../devices/fs/memfs.ts';
+import { FsShare } from '../devices/fs/share.ts';
+import type { VirtioDevice } from '../virtio/device.ts';
+import { hexBytes } from './parse-vector.ts';
+
+const hex = z.string().regex(/^([0-9a-fA-F]{2}|[\s_])*$/, 'pairs of hex digits');
+
+export interface DeviceModelEntry {
+  readonly model: string;
+  readonly summary: string;
+  readonly options: z.ZodType;
+  create(options: unknown): VirtioDevice;
+}
+
+// #region device-registry
+const blkOptions = z
+  .object({
+    sectors: z.number().int().min(0).max(1 << 20),
+    /** Initial disk contents from sector 0, as hex. */
+    contents: hex.optional(),
+    readOnly: z.boolean().optional(),
+    serial: z.string().max(20).optional(),
+    numQueues: z.number().int().min(1).max(16).optional(),
+    writeback: z.boolean().optional(),
+  })
+  .strict();
+
+const rngOptions = z.object({ seed: z.number().int().nonnegative().optional(), maxBytesPerRequest: z.number().int().positive().optional() }).strict();
+
+const netOptions = z
+  .object({
+    mac: z.string().regex(/^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$/, 'a MAC address such as 52:54:00:00:00:01').optional(),
+    mtu: z.number().int().optional(),
+    maxQueuePairs: z.number().int().positive().optional(),
+    linkUp: z.boolean().optional(),
+  })
+  .strict();
+
+const canOptions = z
+  .object({
+    bitrate: z.number().int().optional(),
+    dataBitrate: z.number().int().nullable().optional(),
+    fd: z.boolean().optional(),
+    rtr: z.boolean().optional(),
+    lateTxAck: z.boolean().optional(),
+  })
+  .strict();
+
+const fsOptions = z
+  .object({
+    tag: z.string().min(1).max(36),
+    readOnly: z.boolean().optional(),
+    /** Files of the share: path to UTF-8 contents; folders are made as needed. */
+    files: z.record(z.string().regex(/^\/[^\0]*$/, 'an absolute path'), z.string()).optional(),
+  })
+  .strict();
+
+export const DEVICE_MODELS: readonly DeviceModelEntry[] = [
+  {
+    model: 'virtio-blk',
+    summary: 'block device over an in-memory disk',
+    options: blkOptions,
+    create: (o) => {
+      const { sectors, contents, ...rest } = blkOptions.parse(o);
+      return new BlockDevice(new MemoryBlockBackend({ sectors, contents: contents ? hexBytes(contents) : undefined }), rest);
+    },
+  },
+  {
+    model: 'virtio-rng',
+    summary: 'entropy device with a seeded deterministic source',
+    options: rngOptions,
+    create: (o) => {
+      const { seed, maxBytesPerRequest } = rngOptions.parse(o);
+      return new EntropyDevice({ source: new DeterministicEntropySource(seed), maxBytesPerRequest });
+    },
+  },
+  {
+    model: 'virtio-net',
+    summary: 'network device without a peer (control queue and configuration)',
+    options: netOptions,
+    create: (o) => new NetDevice(netOptions.parse(o)),
+  },
+  {
+    model: 'virtio-can',
+    summary: 'CAN controller alone on a virtual bus (default 500 kbit/s, FD data phase 2 Mbit/s)',
+    options: canOptions,
+    create: (o) => {
+      const { bitrate, dataBitrate, ...dev } = canOptions.parse(o);
+      const device = new CanDevice(dev);
+      new CanBus({ name: 'vector', bitrate: bitrate ?? 500_000, dataBitrate: dataBitrate === undefined ? 2_000_000 : dataBitrate }).attach(device);
+      return device;
+    },
+  },
+  {
+    model: 'virtio-fs',
+    summary: 'file system device sharing an in-memory tree',
+    options: fsOptions,
+    create: (o) => {
+      const { tag, readOnly, files } = fsOptions.parse(o);
+      const tree = new MemFs();
+      for (const [path, text] of Object.entries(files ?? {})) tree.writeFile(path, text); // makes the folders
+      return new FsDevice({ tag, share: new FsShare(tree, { readOnly }) });
+    },
+  },
+];
+// #endregion device-registry
+
+export function deviceModel(model: string): DeviceModelEntry | undefined {
+  return DEVICE_MODELS.find((m) => m.model === model);
+}
