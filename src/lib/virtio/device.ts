@@ -81,6 +81,14 @@ export abstract class VirtioDevice {
   /** A driver write to the configuration space; most fields are read-only, so the default ignores it. */
   writeConfig(_offset: number, _data: Uint8Array): void {}
 
+  /**
+   * Whether a write of `len` bytes at `offset` reaches a field the driver may write in any
+   * state, before feature negotiation included, such as the console's emerg_wr (§5.3.5.1).
+   */
+  configWritableAnytime(_offset: number, _len: number): boolean {
+    return false;
+  }
+
   /** DRIVER_OK: the device starts serving its queues. */
   activate(env: DeviceEnv): void {
     this.envRef = env;

@@ -338,7 +338,8 @@ export class DeviceLifecycle {
   }
 
   writeConfig(offset: number, data: Uint8Array): void {
-    if (!driverMay(this.statusByte).writeConfig) {
+    const anytime = this.guard('configWritableAnytime', () => this.device.configWritableAnytime(offset, data.length)) === true;
+    if (!anytime && !driverMay(this.statusByte).writeConfig) {
       this.record('CONFIG_WRITE_STATE', `config write at ${offset} in status 0x${this.statusByte.toString(16)}`);
       return;
     }

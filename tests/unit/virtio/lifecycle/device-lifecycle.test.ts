@@ -260,6 +260,20 @@ describe.each(RING_TYPES)('DeviceLifecycle (%s ring)', (ring) => {
     expect(lc.lastEvent?.code).toBe('CONFIG_WRITE_STATE');
   });
 
+  it('[AVP-LIFE-12] a field the device type lets the driver write at any time is written even before negotiation', () => {
+    const dev = new Recorder();
+    const writes: number[] = [];
+    Object.assign(dev, {
+      configWritableAnytime: (off: number) => off === 4,
+      writeConfig: (off: number) => writes.push(off),
+    });
+    const lc = lifecycle(dev);
+    lc.writeConfig(4, new Uint8Array([0x21]));
+    lc.writeConfig(0, new Uint8Array([1]));
+    expect(writes).toEqual([4]);
+    expect(lc.log.map((e) => e.code)).toEqual(['CONFIG_WRITE_STATE']);
+  });
+
   it('[AVP-LIFE-13] a device model that throws is recorded as DEVICE_ERROR; the transport carries on', () => {
     const dev = new Recorder();
     const lc = live(lifecycle(dev), ring);
