@@ -28,3 +28,4 @@ export * as entropy from './devices/entropy/index.ts';
 export * as fs from './devices/fs/index.ts';
 export * as can from './devices/can/index.ts';
 export * as vsock from './devices/vsock/index.ts';
+export * as vconsole from './devices/console/index.ts';

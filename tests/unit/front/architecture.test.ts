@@ -1,7 +1,7 @@
 // The requirements every AVP device shares (Architecture chapter), checked on every device
 // model of the reference implementation.
 import { describe, expect, it } from 'vitest';
-import { bit, block, can, DEVICE_NEEDS_RESET, entropy, fs, Loopback, net, vsock, VIRTIO_F_VERSION_1, type VirtioDevice } from '../../../src/lib/index.ts';
+import { bit, block, can, DEVICE_NEEDS_RESET, entropy, fs, Loopback, net, vconsole, vsock, VIRTIO_F_VERSION_1, type VirtioDevice } from '../../../src/lib/index.ts';
 import { RING_TYPES } from '../../support/rings.ts';
 
 /** One factory per device model; a new model adds itself here. */
@@ -12,6 +12,7 @@ const MODELS: Record<string, () => VirtioDevice> = {
   fs: () => new fs.FsDevice({ tag: 'data', share: new fs.FsShare(new fs.MemFs()) }),
   vsock: () => new vsock.VsockDevice({ guestCid: 3 }),
   can: () => new can.CanDevice(),
+  console: () => new vconsole.ConsoleDevice({ maxPorts: 2 }),
 };
 
 describe.each(Object.keys(MODELS))('%s device', (name) => {
