@@ -8,6 +8,7 @@ import { EntropyDevice } from '../devices/entropy/device.ts';
 import { DeterministicEntropySource } from '../devices/entropy/source.ts';
 import { NetDevice } from '../devices/net/device.ts';
 import { CanBus } from '../devices/can/bus.ts';
+import { ConsoleDevice } from '../devices/console/device.ts';
 import { CanDevice } from '../devices/can/device.ts';
 import { FsDevice } from '../devices/fs/device.ts';
 import { MemFs } from '../devices/fs/memfs.ts';
@@ -67,6 +68,13 @@ const fsOptions = z
   })
   .strict();
 
+const consoleOptions = z
+  .object({
+    maxPorts: z.number().int().min(1).max(0x7fff).optional(),
+    emergencyWrite: z.boolean().optional(),
+  })
+  .strict();
+
 export const DEVICE_MODELS: readonly DeviceModelEntry[] = [
   {
     model: 'virtio-blk',
@@ -91,6 +99,12 @@ export const DEVICE_MODELS: readonly DeviceModelEntry[] = [
     summary: 'network device without a peer (control queue and configuration)',
     options: netOptions,
     create: (o) => new NetDevice(netOptions.parse(o)),
+  },
+  {
+    model: 'virtio-console',
+    summary: 'console with port 0 and, above one port, the multiport control queues; no host side attached',
+    options: consoleOptions,
+    create: (o) => new ConsoleDevice(consoleOptions.parse(o)),
   },
   {
     model: 'virtio-can',

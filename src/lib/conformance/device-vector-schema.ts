@@ -41,7 +41,8 @@ const step = z.discriminatedUnion('op', [
       indirect: z.boolean().optional(),
       expect: z.union([written, z.object({ pending: z.literal(true) }).strict()]),
     })
-    .strict(),
+    .strict()
+    .refine((r) => r.out.length + r.in.length > 0, { message: 'a request needs at least one buffer in "out" or "in"', path: ['in'] }),
   /** Completions of earlier pending requests on `queue`, in the order the device returns them. */
   z.object({ op: z.literal('poll'), queue: z.number().int().nonnegative(), expect: z.array(written) }).strict(),
   /** Bytes of the device's configuration space. */

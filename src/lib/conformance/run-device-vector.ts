@@ -55,7 +55,12 @@ function runStep(lb: Loopback, s: DeviceVectorStep): void {
     case 'request': {
       if (s.queue >= lb.queues.length) throw new Mismatch(`queue ${s.queue}: the device has ${lb.queues.length} queues`);
       const out = s.out.map((p) => (typeof p === 'string' ? hexBytes(p) : new Uint8Array(p.times).fill(hexBytes(p.repeat)[0] ?? 0)));
-      const id = lb.submit(s.queue, out, s.in, { indirect: s.indirect });
+      let id: number;
+      try {
+        id = lb.submit(s.queue, out, s.in, { indirect: s.indirect });
+      } catch (e) {
+        throw new Mismatch(`the driver could not offer the request: ${(e as Error).message}`);
+      }
       const done = lb.poll(s.queue);
       const mine = done.find((d) => d.id === id);
       if (lb.status & DEVICE_NEEDS_RESET) throw new Mismatch(`the device needs a reset: ${lb.error?.code}: ${lb.error?.message}`);

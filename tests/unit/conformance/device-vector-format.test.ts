@@ -30,6 +30,11 @@ describe('parseDeviceVectorFile', () => {
     expect(() => parseDeviceVectorFile('v.json', wrong)).toThrow(/field "cases\[0\]\.device\.options\.sectors"/);
   });
 
+  it('refuses a request without any buffer, naming the step', () => {
+    const empty = base([{ ...rngCase({ len: 0 }), steps: [{ op: 'request', queue: 0, out: [], in: [], expect: { len: 0 } }] }]);
+    expect(() => parseDeviceVectorFile('v.json', empty)).toThrow(/field "cases\[0\]\.steps\[0\]\.in": a request needs at least one buffer/);
+  });
+
   it('names a bad step field and a wrong version', () => {
     expect(() => parseDeviceVectorFile('v.json', base([rngCase({ len: -1 })]))).toThrow(/field "cases\[0\]\.steps\[0\]\.expect/);
     expect(() => parseDeviceVectorFile('v.json', JSON.stringify({ format: 'avp-device-vectors', version: 2, cases: [] }))).toThrow(/version.*2 is not supported/);
@@ -64,6 +69,11 @@ describe('runDeviceCase', () => {
     expect(!q.ok && q.failure.message).toMatch(/queue 3: the device has 1 queues/);
     const cfg = run({ name: 'c', device: { model: 'virtio-blk', options: { sectors: 16 } }, steps: [{ op: 'config', offset: 0, expect: '11' }] });
     expect(!cfg.ok && cfg.failure.message).toMatch(/config at 0: expected 11, got 10/);
+  });
+
+  it('reports a request the driver cannot offer as a failure, not a crash', () => {
+    const huge = run({ ...rngCase({ len: 8 }), steps: [{ op: 'request', queue: 0, out: [], in: Array(300).fill(1), expect: { len: 8 } }] });
+    expect(!huge.ok && huge.failure.message).toMatch(/the driver could not offer the request/);
   });
 
   it('runs only the rings a case names, and honours declined features', () => {
