@@ -4,7 +4,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parseVectorFile, VectorFormatError } from '../conformance/parse-vector.ts';
 import { parseDeviceVectorFile } from '../conformance/parse-device-vector.ts';
-import { runCase, type CaseResult } from '../conformance/run-vector.ts';
+import { runCase } from '../conformance/run-vector.ts';
 import { runDeviceCase } from '../conformance/run-device-vector.ts';
 import { DEVICE_VECTOR_FORMAT, type DeviceVectorFile } from '../conformance/device-vector-schema.ts';
 import { VECTOR_FORMAT, type VectorFile } from '../conformance/vector-schema.ts';
@@ -35,19 +35,15 @@ export interface LoadedVectors {
   readonly vectors: VectorFile;
 }
 
-export function loadVectorFile(path: string, root = process.cwd()): LoadedVectors {
+/** A path as reports show it: relative to `root` when it lies below it. */
+function displayPath(path: string, root: string): string {
   const rel = relative(root, path);
-  const file = rel && !rel.startsWith('..') ? rel : path;
+  return rel && !rel.startsWith('..') ? rel : path;
+}
+
+export function loadVectorFile(path: string, root = process.cwd()): LoadedVectors {
+  const file = displayPath(path, root);
   return { file, vectors: parseVectorFile(file, readFileSync(path, 'utf8')) };
-}
-
-export interface FileResult {
-  readonly file: string;
-  readonly results: readonly CaseResult[];
-}
-
-export function runVectorFile(loaded: LoadedVectors): FileResult {
-  return { file: loaded.file, results: loaded.vectors.cases.map(runCase) };
 }
 
 /** The shipped vector files with their cases, for the site's /vectors/ export. */
@@ -79,8 +75,7 @@ export interface CaseLine {
 
 /** Loads a vector file of either format, chosen by its "format" field. */
 export function loadAnyVectorFile(path: string, root = process.cwd()): AnyLoadedVectors {
-  const rel = relative(root, path);
-  const file = rel && !rel.startsWith('..') ? rel : path;
+  const file = displayPath(path, root);
   const text = readFileSync(path, 'utf8');
   let format: unknown;
   try {

@@ -10,3 +10,17 @@ export function concatBytes(...parts: readonly Uint8Array[]): Uint8Array {
   }
   return out;
 }
+
+/** The unsigned little-endian value of up to 6 bytes, as a register access returns it. */
+export function leValue(bytes: Uint8Array): number {
+  let v = 0;
+  for (let i = bytes.length - 1; i >= 0; i--) v = v * 256 + bytes[i];
+  return v;
+}
+
+/** The low `width` bytes of an unsigned 32-bit value, little-endian, as a register write carries them. */
+export function leBytes(value: number, width: number): Uint8Array {
+  const out = new Uint8Array(width);
+  for (let i = 0; i < width; i++) out[i] = (value >>> (8 * i)) & 0xff;
+  return out;
+}

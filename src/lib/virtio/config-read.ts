@@ -1,6 +1,7 @@
 // Reading a device's configuration space without tearing (VIRTIO 1.4 §2.5.1): fields wider than
 // the transport's accesses, or several fields together, are consistent only if the generation
 // counter reads the same before and after. Each transport supplies its two reads.
+import { leBytes } from './bytes.ts';
 
 // #region config-read
 /**
@@ -20,8 +21,7 @@ export function readConfigConsistently(
     for (let i = 0; i < len; ) {
       const at = offset + i;
       const width: 1 | 2 | 4 = len - i >= 4 && at % 4 === 0 ? 4 : len - i >= 2 && at % 2 === 0 ? 2 : 1;
-      const v = read(at, width);
-      for (let b = 0; b < width; b++) out[i + b] = (v >>> (8 * b)) & 0xff;
+      out.set(leBytes(read(at, width), width), i);
       i += width;
     }
     if (generation() === before) return out;

@@ -6,7 +6,7 @@ import type { DriverTransport, InitOptions } from '../driver-init.ts';
 import { TransportDriver } from '../transport-driver.ts';
 import { readConfigConsistently } from '../config-read.ts';
 import type { Completion } from '../driver-requests.ts';
-import { bit, type Features, VIRTIO_F_RING_PACKED } from '../feature-bits.ts';
+import type { Features } from '../feature-bits.ts';
 import type { GuestMemory } from '../memory.ts';
 import { DEVICE_NEEDS_RESET } from '../status.ts';
 import { INT_CONFIG_CHANGE, INT_USED_BUFFER } from '../lifecycle/device-lifecycle.ts';
@@ -121,10 +121,6 @@ export class MmioDriver extends TransportDriver {
     this.forget();
   }
 
-  /** Whether the negotiated ring is packed. */
-  get packed(): boolean {
-    return (this.features & bit(VIRTIO_F_RING_PACKED)) !== 0n;
-  }
 
 
   private write64(lowOffset: number, value: number): void {

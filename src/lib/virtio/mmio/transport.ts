@@ -3,6 +3,7 @@
 // access. This file only decodes the layout; what a register does lives in DeviceLifecycle, so
 // MMIO and PCI share one set of lifecycle rules. No access throws: a bad one is recorded in
 // `lifecycle.log` with its code, reads of it return 0 and writes of it are dropped.
+import { leBytes, leValue } from '../bytes.ts';
 import type { VirtioDevice } from '../device.ts';
 import type { GuestMemory } from '../memory.ts';
 import { DeviceLifecycle, type LifecycleOptions } from '../lifecycle/device-lifecycle.ts';
@@ -175,17 +176,12 @@ export class MmioTransport {
    */
   private readConfig(offset: number, width: AccessWidth): number {
     if (!this.configAccessOk(offset, width, 'read')) return 0;
-    const bytes = this.lifecycle.readConfig(offset, width);
-    let v = 0;
-    for (let i = width - 1; i >= 0; i--) v = v * 256 + bytes[i];
-    return v;
+    return leValue(this.lifecycle.readConfig(offset, width));
   }
 
   private writeConfig(offset: number, value: number, width: AccessWidth): void {
     if (!this.configAccessOk(offset, width, 'write')) return;
-    const bytes = new Uint8Array(width);
-    for (let i = 0; i < width; i++) bytes[i] = (value >>> (8 * i)) & 0xff;
-    this.lifecycle.writeConfig(offset, bytes);
+    this.lifecycle.writeConfig(offset, leBytes(value, width));
   }
 
   private configAccessOk(offset: number, width: AccessWidth, kind: string): boolean {

@@ -7,7 +7,9 @@ import { hasFeature, VIRTIO_F_EVENT_IDX, VIRTIO_F_IN_ORDER, VIRTIO_F_INDIRECT_DE
 import type { GuestMemory } from '../memory.ts';
 import type { DriverBuffer, DriverQueue, QueueConfig, UsedBuffer } from '../queue.ts';
 import { readEventSuppression, shouldNotify, writeEventSuppression } from './event-suppression.ts';
-import { IndirectAllocator, type IndirectArea } from './indirect-area.ts';
+import type { IndirectArea } from './indirect-area.ts';
+import { indirectTableAllocator } from '../indirect-tables.ts';
+import type { RangeAllocator } from '../range-allocator.ts';
 import {
   checkPackedLayout,
   descRingBytes,
@@ -47,7 +49,7 @@ export class PackedDriverQueue implements DriverQueue {
   private readonly indirect: boolean;
   private readonly eventIdx: boolean;
   private readonly inOrder: boolean;
-  private readonly tables: IndirectAllocator | null;
+  private readonly tables: RangeAllocator | null;
   /** Next slot to fill; its wrap is the Driver Ring Wrap Counter (§2.8.1). */
   private readonly availPos = new RingPosition();
   /** Next slot where the device will write a used descriptor. */
@@ -76,11 +78,7 @@ export class PackedDriverQueue implements DriverQueue {
     this.indirect = hasFeature(features, VIRTIO_F_INDIRECT_DESC);
     this.eventIdx = hasFeature(features, VIRTIO_F_EVENT_IDX);
     this.inOrder = hasFeature(features, VIRTIO_F_IN_ORDER);
-    const area = opts.indirectArea;
-    if (area && (!Number.isSafeInteger(area.addr) || !Number.isSafeInteger(area.size) || !mem.contains(area.addr, area.size))) {
-      throw new VirtqError('ADDR_OUT_OF_RANGE', `indirect area [${area.addr}, +${area.size}) is outside guest memory`);
-    }
-    this.tables = area ? new IndirectAllocator(area) : null;
+    this.tables = indirectTableAllocator(mem, opts.indirectArea, PACKED_DESC_SIZE);
     // §2.8.13: the descriptor ring starts zeroed, so no slot looks available or used.
     mem.write(config.descAddr, new Uint8Array(descRingBytes(this.size)));
     // Both suppression structures start as ENABLE (all zero) until a side says otherwise.

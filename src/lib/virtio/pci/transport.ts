@@ -2,6 +2,7 @@
 // header with the virtio capabilities, and one memory BAR holding the common configuration,
 // ISR status, device configuration and notification structures. As with MMIO, this file only
 // decodes the layout; the rules live in DeviceLifecycle. No access throws.
+import { leBytes, leValue } from '../bytes.ts';
 import type { VirtioDevice } from '../device.ts';
 import { DeviceLifecycle, type LifecycleOptions } from '../lifecycle/device-lifecycle.ts';
 import type { LifecycleErrorCode } from '../lifecycle/errors.ts';
@@ -62,7 +63,7 @@ export class PciTransport {
     if (offset % width !== 0 || offset + width > this.header.length) return this.bad('REGISTER_WIDTH', `config space ${width}-byte read at 0x${offset.toString(16)}`);
     const bytes = this.header.slice(offset, offset + width);
     if (offset <= L.PCI_CFG_STATUS && L.PCI_CFG_STATUS < offset + width && this.interruptAsserted) bytes[L.PCI_CFG_STATUS - offset] |= L.PCI_STATUS_INTERRUPT;
-    return le(bytes);
+    return leValue(bytes);
   }
 
   /** The driver may write the Command register only; the capabilities are read-only (§4.1.4.1). */
@@ -158,14 +159,12 @@ export class PciTransport {
 
   private readDevice(offset: number, width: AccessWidth): number {
     if (offset % width !== 0) return this.bad('REGISTER_WIDTH', `device configuration ${width}-byte read at ${offset}`);
-    return le(this.lifecycle.readConfig(offset, width));
+    return leValue(this.lifecycle.readConfig(offset, width));
   }
 
   private writeDevice(offset: number, value: number, width: AccessWidth): void {
     if (offset % width !== 0) return void this.bad('REGISTER_WIDTH', `device configuration ${width}-byte write at ${offset}`);
-    const bytes = new Uint8Array(width);
-    for (let i = 0; i < width; i++) bytes[i] = (value >>> (8 * i)) & 0xff;
-    this.lifecycle.writeConfig(offset, bytes);
+    this.lifecycle.writeConfig(offset, leBytes(value, width));
   }
 
   // #region notify-write
@@ -182,10 +181,4 @@ export class PciTransport {
     this.lifecycle.record(code, message);
     return 0;
   }
-}
-
-function le(bytes: Uint8Array): number {
-  let v = 0;
-  for (let i = bytes.length - 1; i >= 0; i--) v = v * 256 + bytes[i];
-  return v;
 }

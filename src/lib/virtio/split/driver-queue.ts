@@ -6,7 +6,8 @@ import { VirtqError } from '../errors.ts';
 import { hasFeature, VIRTIO_F_EVENT_IDX, VIRTIO_F_IN_ORDER, VIRTIO_F_INDIRECT_DESC } from '../feature-bits.ts';
 import type { GuestMemory } from '../memory.ts';
 import type { DriverBuffer, DriverQueue, QueueConfig, UsedBuffer } from '../queue.ts';
-import { type GuestRange, RangeAllocator } from '../range-allocator.ts';
+import type { GuestRange, RangeAllocator } from '../range-allocator.ts';
+import { indirectTableAllocator } from '../indirect-tables.ts';
 import { DescAllocator } from './desc-allocator.ts';
 import { shouldNotify } from './event-idx.ts';
 import {
@@ -88,12 +89,7 @@ export class SplitDriverQueue implements DriverQueue {
     this.indirect = hasFeature(features, VIRTIO_F_INDIRECT_DESC);
     this.eventIdx = hasFeature(features, VIRTIO_F_EVENT_IDX);
     this.inOrder = hasFeature(features, VIRTIO_F_IN_ORDER);
-    const area = opts.indirectArea;
-    if (area && (!Number.isSafeInteger(area.addr) || !Number.isSafeInteger(area.size) || !mem.contains(area.addr, area.size))) {
-      throw new VirtqError('ADDR_OUT_OF_RANGE', `indirect area [${area.addr}, +${area.size}) is outside guest memory`);
-    }
-    // Tables start on a descriptor boundary and take whole descriptors.
-    this.tables = area ? new RangeAllocator(area, SPLIT_DESC_SIZE) : null;
+    this.tables = indirectTableAllocator(mem, opts.indirectArea, SPLIT_DESC_SIZE);
     this.descs = new DescAllocator(this.size, this.inOrder);
     // All three parts start zeroed: both idx at 0, both flags 0 (§2.7.10.1 for the used ring's),
     // and both event indices 0.
