@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { writeTraceability, UNIT_RESULTS } from '../src/lib/spec/trace-files.ts';
 import { bundleRunner } from './bundle-runner.mjs';
+import { checkSourceCitations } from '../src/lib/spec/citation-files.ts';
 
 const env = { ...process.env, ASTRO_TELEMETRY_DISABLED: '1' };
 function run(cmd, args) {
@@ -28,6 +29,8 @@ if (!results) {
   });
 }
 try {
+  // Every § citation in the code must name a section of VIRTIO 1.4 (chapters: the spec index).
+  checkSourceCitations(process.cwd());
   const trace = writeTraceability(process.cwd(), results);
   const states = {};
   for (const r of trace.requirements) states[r.state] = (states[r.state] ?? 0) + 1;

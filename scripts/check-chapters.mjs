@@ -1,9 +1,11 @@
 // `npm run check:chapters`: the build's chapter checks without a full site build: frontmatter,
-// numbering, requirement IDs, cross-references, every <Source> file and region, every
-// <Example>. Fast enough to run on each save while writing a chapter.
+// numbering, requirement IDs, actors and kinds, cross-references, defined terms, VIRTIO section
+// citations (chapters and code), every <Source> file and region, every <Example>, profiles. Fast enough to run on each save while writing a chapter.
 import { loadSpecIndex } from '../src/lib/spec/chapter-files.ts';
 import { findExample } from '../src/lib/spec/examples.ts';
 import { readSource } from '../src/lib/spec/source.ts';
+import { checkSourceCitations } from '../src/lib/spec/citation-files.ts';
+import { loadProfiles } from '../src/lib/spec/profile-files.ts';
 
 const root = process.cwd();
 try {
@@ -20,7 +22,9 @@ try {
       examples++;
     }
   }
-  console.log(`${index.chapters.length} chapters, ${index.requirements.size} requirements, ${sources} sources, ${examples} examples: ok`);
+  checkSourceCitations(root);
+  const profiles = loadProfiles(root);
+  console.log(`${index.chapters.length} chapters, ${index.requirements.size} requirements, ${index.terms.size} term forms, ${sources} sources, ${examples} examples, ${profiles.length} profiles, VIRTIO citations in code: ok`);
 } catch (e) {
   console.error(`check:chapters: ${e instanceof Error ? e.message : e}`);
   process.exit(1);

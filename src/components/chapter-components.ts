@@ -3,6 +3,7 @@ import Example from './Example.astro';
 import Ref from './Ref.astro';
 import Req from './Req.astro';
 import Source from './Source.astro';
+import Term from './Term.astro';
 import Visualizer from './Visualizer.astro';
 
-export const chapterComponents = { Example, Ref, Req, Source, Visualizer };
+export const chapterComponents = { Example, Ref, Req, Source, Term, Visualizer };

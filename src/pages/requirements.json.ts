@@ -16,12 +16,15 @@ export const GET: APIRoute = () => {
     section: r.section,
     sectionTitle: r.sectionTitle,
     text: r.text,
+    actor: r.actor,
+    kind: r.kind,
     virtioSection: r.virtio ?? null,
+    virtioSectionTitle: r.virtioTitle ?? null,
     untestable: r.untestable ?? null,
     url: r.href,
     state: traced.get(r.id)?.state ?? null,
     tests: (traced.get(r.id)?.tests ?? []).map((t) => ({ name: t.name, file: t.file, line: t.line ?? null, status: t.status })),
   }));
-  const body = { format: 'avp-requirements', version: 1, spec: site.title, virtio: site.virtioVersion, generatedAt: trace?.generatedAt ?? null, requirements };
+  const body = { format: 'avp-requirements', version: 2, spec: site.title, virtio: site.virtioVersion, generatedAt: trace?.generatedAt ?? null, requirements };
   return new Response(JSON.stringify(body, null, 2), { headers: { 'content-type': 'application/json' } });
 };

@@ -56,7 +56,7 @@ const requestArb = fc.record({
 });
 
 describe.each(RING_TYPES)('block device under malformed requests (%s ring)', (ring) => {
-  it('[AVP-BLK-15] [AVP-BLK-9] [AVP-BLK-10] never throws or needs a reset; answers every request it can with a defined status; a failed request changes nothing', () => {
+  it('[AVP-BLK-15] [AVP-BLK-9] [AVP-BLK-10] [AVP-BLK-40] never throws or needs a reset; answers every request it can with a defined status; a failed request changes nothing', () => {
     fc.assert(
       fc.property(
         fc.constantFrom(...FEATURE_SETS),

@@ -187,7 +187,7 @@ describe('packed ring delivery (property)', () => {
     expect(laps / 150).toBeGreaterThan(3);
   });
 
-  it('[AVP-VQ-8] §2.8.8 with VIRTIO_F_IN_ORDER buffers return in the order they were added, batches included', () => {
+  it('[AVP-VQ-8] [AVP-VQ-25] §2.8.8 with VIRTIO_F_IN_ORDER buffers return in the order they were added, batches included', () => {
     let laps = 0;
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 9 }), featuresArb, ops(40, 250), (size, features, list) => {

@@ -98,7 +98,7 @@ function run(ring: RingType, size: number, features: bigint, ops: Op[]): void {
       }
       outstanding++;
       const kick = drv.kickNeeded();
-      // [AVP-VQ-6]: a device that asked for the next buffer and found none must hear of this one.
+      // [AVP-VQ-24]: a device that asked for the next buffer and found none must hear of this one.
       if (deviceArmed) expect(kick, 'kick to an armed device').toBe(true);
       // [AVP-VQ-7]: a device that turned notifications off is not notified.
       if (deviceOff) expect(kick, 'kick to a device that said no').toBe(false);
@@ -181,7 +181,7 @@ describe.each(RINGS)('%s ring through the queue factory (property)', (ring) => {
     );
   });
 
-  it('[AVP-VQ-6] [AVP-VQ-7] a side that asked to be notified and found nothing is notified of the next progress; a side that said no is not', () => {
+  it('[AVP-VQ-6] [AVP-VQ-7] [AVP-VQ-24] a side that asked to be notified and found nothing is notified of the next progress; a side that said no is not', () => {
     fc.assert(
       fc.property(sizeArb(ring), featuresArb, fc.array(opArb, { minLength: 20, maxLength: 200 }), (size, features, ops) => {
         const arming = ops.flatMap((o, i) => (i % 9 === 0 ? [{ op: 'interrupts' as const, on: true }, { op: 'notifications' as const, on: true }, o] : [o]));
@@ -194,7 +194,7 @@ describe.each(RINGS)('%s ring through the queue factory (property)', (ring) => {
 });
 
 describe('ring features every device model offers', () => {
-  it('[AVP-VQ-2] [AVP-VQ-4] VIRTIO_F_RING_PACKED, VIRTIO_F_INDIRECT_DESC and VIRTIO_F_EVENT_IDX are in the features common to all models', () => {
+  it('[AVP-VQ-2] [AVP-VQ-4] [AVP-VQ-23] VIRTIO_F_RING_PACKED, VIRTIO_F_INDIRECT_DESC and VIRTIO_F_EVENT_IDX are in the features common to all models', () => {
     for (const b of [VIRTIO_F_RING_PACKED, VIRTIO_F_INDIRECT_DESC, VIRTIO_F_EVENT_IDX]) expect(COMMON_FEATURES & bit(b)).toBe(bit(b));
     expect(new NullDevice().offeredFeatures() & COMMON_FEATURES).toBe(COMMON_FEATURES);
   });
@@ -219,7 +219,7 @@ class NullDevice extends VirtioDevice {
 }
 
 describe.each(RINGS)('%s ring: a driver error stops the device (§2.1.2)', (ring) => {
-  it('[AVP-VQ-10] [AVP-VQ-13] a buffer outside guest memory sets DEVICE_NEEDS_RESET and the queue serves nothing more', () => {
+  it('[AVP-VQ-10] [AVP-VQ-13] [AVP-VQ-26] a buffer outside guest memory sets DEVICE_NEEDS_RESET and the queue serves nothing more', () => {
     const memSize = 1 << 16;
     const lb = new Loopback(new NullDevice(), { ring, queueSize: 8, memSize });
     expect(lb.request(0, [new Uint8Array(4)], []).len).toBe(0);

@@ -241,7 +241,7 @@ function run(c: Case): string | null {
 }
 
 describe('split ring device side against a hostile driver (property)', () => {
-  it('[AVP-VQ-9] [AVP-VQ-10] [AVP-VQ-11] never throws, never reads outside guest memory, writes only the used ring, and yields a valid chain or a listed error', () => {
+  it('[AVP-VQ-9] [AVP-VQ-10] [AVP-VQ-11] [AVP-VQ-22] never throws, never reads outside guest memory, writes only the used ring, and yields a valid chain or a listed error', () => {
     fc.assert(
       fc.property(caseArb, (c) => {
         run(c);
@@ -250,7 +250,7 @@ describe('split ring device side against a hostile driver (property)', () => {
     );
   });
 
-  it('[AVP-VQ-13] [AVP-VQ-14] [AVP-VQ-15] [AVP-VQ-16] [AVP-VQ-17] [AVP-VQ-18] the corruption reaches every split-ring error code (fixed seed, so the list is stable)', () => {
+  it('[AVP-VQ-13] [AVP-VQ-14] [AVP-VQ-15] [AVP-VQ-16] [AVP-VQ-17] [AVP-VQ-18] [AVP-VQ-28] the corruption reaches every split-ring error code (fixed seed, so the list is stable)', () => {
     const seen = new Set<string>();
     fc.assert(
       fc.property(caseArb, (c) => {
@@ -265,6 +265,7 @@ describe('split ring device side against a hostile driver (property)', () => {
         'ADDR_OVERFLOW',
         'AVAIL_IDX_JUMP',
         'BUFFER_ID_IN_USE',
+        'CHAIN_TOO_LARGE',
         'CHAIN_TOO_LONG',
         'DESC_LOOP',
         'HEAD_OUT_OF_RANGE',

@@ -199,7 +199,7 @@ describe('split ring delivery (property)', () => {
     expect(laps / 150).toBeGreaterThan(3);
   });
 
-  it('[AVP-VQ-8] §2.7.9 with VIRTIO_F_IN_ORDER buffers return in the order they were added, batches included', () => {
+  it('[AVP-VQ-8] [AVP-VQ-25] §2.7.9 with VIRTIO_F_IN_ORDER buffers return in the order they were added, batches included', () => {
     let laps = 0;
     fc.assert(
       fc.property(smallSize, featuresArb, ops(40, 250), (size, features, list) => {

@@ -10,6 +10,7 @@ import { NetDevice } from '../devices/net/device.ts';
 import { CanBus } from '../devices/can/bus.ts';
 import { ConsoleDevice } from '../devices/console/device.ts';
 import { CanDevice } from '../devices/can/device.ts';
+import { CAN_RX_OVERFLOW_POLICIES } from '../devices/can/rx.ts';
 import { FsDevice } from '../devices/fs/device.ts';
 import { MemFs } from '../devices/fs/memfs.ts';
 import { FsShare } from '../devices/fs/share.ts';
@@ -56,6 +57,8 @@ const canOptions = z
     fd: z.boolean().optional(),
     rtr: z.boolean().optional(),
     lateTxAck: z.boolean().optional(),
+    rxBacklog: z.number().int().min(0).max(4096).optional(),
+    rxOverflow: z.enum(CAN_RX_OVERFLOW_POLICIES).optional(),
   })
   .strict();
 

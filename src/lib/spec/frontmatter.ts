@@ -2,6 +2,7 @@
 // same schema backs parseFrontmatter(), whose error names the file and the field.
 import { z } from 'zod';
 import { SpecError } from './errors.ts';
+import { virtioSectionTitle } from './virtio-sections.ts';
 
 export const PARTS = ['front', 'core', 'devices', 'back'] as const;
 export type Part = (typeof PARTS)[number];
@@ -15,7 +16,10 @@ export const PART_TITLES: Record<Part, string> = {
 
 // #region schema
 /** A VIRTIO section number such as "2.7.5" or "5.2". */
-const virtioSection = z.string().regex(/^\d+(\.\d+)*$/, 'a VIRTIO section number such as "2.7.5"');
+const virtioSection = z
+  .string()
+  .regex(/^\d+(\.\d+)*$/, 'a VIRTIO section number such as "2.7.5"')
+  .refine((n) => virtioSectionTitle(n) !== undefined, { error: (i) => `§${i.input} is not a section of VIRTIO 1.4` });
 
 export const chapterSchema = z
   .object({

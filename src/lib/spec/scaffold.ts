@@ -31,7 +31,7 @@ Why, the trade-offs, and what hypervisors do today.
 
 ## Requirements
 
-<Req id="AVP-${prefix}-1" level="SHOULD" untestable="Placeholder: replace with a real requirement and its test.">
+<Req id="AVP-${prefix}-1" level="SHOULD" actor="platform" kind="new" untestable="Placeholder: replace with a real requirement and its test.">
 A platform SHOULD state here what it provides.
 </Req>
 `;

@@ -1,16 +1,21 @@
 // The checks every ring layout shares while a device walks a chain: the chain must fit in the
-// queue (or the indirect table), every buffer must lie in guest memory without wrapping past
-// 2^64, and device-writable buffers must come after all device-readable ones.
+// queue (or the indirect table), its buffers must add up to no more than 2^32 bytes, every
+// buffer must lie in guest memory without wrapping past 2^64, and device-writable buffers must
+// come after all device-readable ones.
 // Ring-specific checks (loops, next indices, wrap counters) live with each ring.
 import type { ChainBuffer, DescriptorChain } from './chain.ts';
 import { VirtqError } from './errors.ts';
 import { checkAddrRange, type GuestMemory } from './memory.ts';
+
+/** The most bytes a chain may hold, all its buffers together (§2.7.5.2). */
+export const MAX_CHAIN_BYTES = 2 ** 32;
 
 // #region chain-builder
 export class ChainBuilder {
   private readonly buffers: ChainBuffer[] = [];
   private sawWritable = false;
   private count = 0;
+  private bytes = 0;
   private readonly mem: GuestMemory;
   private readonly limit: number;
 
@@ -22,7 +27,7 @@ export class ChainBuilder {
 
   /** Adds one descriptor's buffer, or throws the VirtqError naming the first rule it breaks. */
   add(addr: bigint, len: number, writable: boolean): void {
-    // §2.7.5.1 / §2.8.18: a chain can never be longer than the descriptors that exist.
+    // §2.7.5.3.1 / §2.8.17: a chain can never be longer than the descriptors that exist.
     if (++this.count > this.limit) {
       throw new VirtqError('CHAIN_TOO_LONG', `chain exceeds ${this.limit} descriptors`);
     }
@@ -31,6 +36,14 @@ export class ChainBuilder {
       throw new VirtqError('WRITE_THEN_READ', `device-readable descriptor after a device-writable one`);
     }
     this.sawWritable ||= writable;
+    // #region check-chain-bytes
+    // §2.7.5.2: a chain holds at most 2^32 bytes in all, so that a 32-bit used length can
+    // describe it. The packed ring has no such sentence; the AVP holds it to the same bound.
+    this.bytes += len;
+    if (this.bytes > MAX_CHAIN_BYTES) {
+      throw new VirtqError('CHAIN_TOO_LARGE', `chain holds more than 2^32 bytes (${this.bytes} after ${this.count} descriptors)`);
+    }
+    // #endregion check-chain-bytes
     checkAddrRange(addr, len);
     if (!this.mem.contains(addr, len)) {
       throw new VirtqError('ADDR_OUT_OF_RANGE', `buffer [0x${addr.toString(16)}, +${len}) is outside guest memory`);

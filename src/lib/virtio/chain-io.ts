@@ -1,6 +1,6 @@
 // Reading the device-readable part of a chain and filling its device-writable part. Requests
 // in VIRTIO are byte streams laid over the chain's buffers; a header may straddle two of them,
-// so device models read and write through these rather than buffer by buffer (§2.6.4).
+// so device models read and write through these rather than buffer by buffer (§2.7.4 and §2.8: the framing of a message across buffers is the driver's choice).
 import type { ChainBuffer, DescriptorChain } from './chain.ts';
 import { readableBuffers, totalLength, writableBuffers } from './chain.ts';
 import type { GuestMemory } from './memory.ts';

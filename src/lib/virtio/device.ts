@@ -23,7 +23,7 @@ export interface DeviceEnv {
   readonly features: Features;
   /** The device side of each queue, by index; null where the driver did not enable one. */
   readonly queues: readonly (DeviceQueue | null)[];
-  /** Sends a used buffer notification for a queue (§2.3.2). */
+  /** Sends a used buffer notification for a queue (a used buffer notification, §2.3). */
   notifyUsed(queueIndex: number): void;
   /** The device can no longer operate until reset: the transport sets DEVICE_NEEDS_RESET (§2.1.2). */
   needsReset(error: VirtqError): void;
@@ -95,7 +95,7 @@ export abstract class VirtioDevice {
     this.onActivate(env);
   }
 
-  /** The driver notified queue `index` (§2.3.1). */
+  /** The driver notified queue `index` (an available buffer notification, §2.3). */
   abstract queueNotify(index: number): void;
 
   /** Device reset (§2.4): forget the queues and any request in flight. */

@@ -99,7 +99,7 @@ function layOutQueue(mem: GuestMemory, heap: RangeAllocator, features: Features,
       addrs.forEach((a, i) => heap.release(a, sizes[i]));
       return null;
     }
-    mem.write(addr, new Uint8Array(bytes)); // §2.6: the driver zeroes the queue memory
+    mem.write(addr, new Uint8Array(bytes)); // §4.2.3.2 (MMIO), §4.1.5.1.3 (PCI): the driver zeroes the queue memory
     addrs.push(addr);
   }
   const config: QueueConfig = { size, descAddr: addrs[0], driverAddr: addrs[1], deviceAddr: addrs[2] };

@@ -63,7 +63,7 @@ export class DriverRequests {
   }
   // #endregion submit
 
-  /** Sends an available buffer notification if the device wants one (§2.3.1). */
+  /** Sends an available buffer notification if the device wants one (§2.3). */
   kick(q: number): void {
     if (this.queue(q).kickNeeded()) this.notify(q);
   }

@@ -1,5 +1,6 @@
 // Reserved (device-independent) feature bits, VIRTIO 1.4 §6 "Reserved Feature Bits".
-// Features are a 64-bit set here; bits above 63 are not used by anything this project models.
+// A feature set is a bigint, so it holds every bit VIRTIO 1.4 defines (0 to 127, §2.2) and
+// more; the lifecycle negotiates bits 0 to 127 (lifecycle/features.ts).
 
 // #region reserved-bits
 export const VIRTIO_F_INDIRECT_DESC = 28;
@@ -14,6 +15,7 @@ export const VIRTIO_F_NOTIFICATION_DATA = 38;
 export const VIRTIO_F_NOTIF_CONFIG_DATA = 39;
 export const VIRTIO_F_RING_RESET = 40;
 export const VIRTIO_F_ADMIN_VQ = 41;
+export const VIRTIO_F_SUSPEND = 43;
 // #endregion reserved-bits
 
 /** A feature set: bit n set means feature n is offered / accepted. */

@@ -109,7 +109,7 @@ export class Loopback {
     return this.requests.submit(q, out, inLens, opts);
   }
 
-  /** Sends an available buffer notification if the device wants one (§2.3.1). */
+  /** Sends an available buffer notification if the device wants one (§2.3). */
   kick(q: number): void {
     this.requests.kick(q);
   }

@@ -1,6 +1,6 @@
 // Guest physical memory as the device sees it: one or more regions, little-endian, and every
 // access bounds-checked. An access that leaves a region is an ADDR_OUT_OF_RANGE error, never a
-// wrap-around or a silent zero (VIRTIO 1.4 §2.7.5.1: the device must not touch memory the
+// wrap-around or a silent zero (VIRTIO 1.4 §2.7.5.1, §2.8.15: the device must not touch memory the
 // driver did not give it).
 import { VirtqError } from './errors.ts';
 

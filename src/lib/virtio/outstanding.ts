@@ -8,6 +8,9 @@ export interface ReturnedChain {
   readonly writtenLen: number;
 }
 
+/** The largest used length the rings can carry: a 32-bit field. */
+export const MAX_USED_LEN = 0xffff_ffff;
+
 // #region outstanding
 export class OutstandingChains {
   private readonly byId = new Map<number, { chain: DescriptorChain; writableLen: number }>();
@@ -50,9 +53,13 @@ export class OutstandingChains {
       if (!o || o.chain.descCount !== chain.descCount || seen.has(chain.id)) {
         throw new Error(`push: ${this.idName} ${chain.id} is not an outstanding chain of this queue`);
       }
-      if (!Number.isInteger(writtenLen) || writtenLen < 0 || writtenLen > o.writableLen) {
-        throw new RangeError(`push: writtenLen ${writtenLen} is not in 0..${o.writableLen}`);
+      // #region check-used-length
+      // The used length is a 32-bit field (§2.7.8, §2.8.13): a length it cannot hold is refused
+      // here, never truncated into the ring.
+      if (!Number.isInteger(writtenLen) || writtenLen < 0 || writtenLen > o.writableLen || writtenLen > MAX_USED_LEN) {
+        throw new RangeError(`push: writtenLen ${writtenLen} is not in 0..${Math.min(o.writableLen, MAX_USED_LEN)}`);
       }
+      // #endregion check-used-length
       if (this.inOrder && this.order[this.orderHead + i] !== chain.id) {
         throw new Error(`push: VIRTIO_F_IN_ORDER requires ${this.idName} ${this.order[this.orderHead + i]} before ${chain.id}`);
       }

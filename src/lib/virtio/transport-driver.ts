@@ -29,7 +29,7 @@ export abstract class TransportDriver {
     return this.requests?.queues ?? [];
   }
 
-  /** Offers one request on queue `q`; notifies the device if it wants that (§2.3.1). */
+  /** Offers one request on queue `q`; notifies the device if it wants that (§2.3). */
   submit(q: number, out: readonly Uint8Array[], inLens: readonly number[], opts: { indirect?: boolean } = {}): number {
     return this.live().submit(q, out, inLens, opts);
   }

@@ -16,7 +16,7 @@ const MODELS: Record<string, () => VirtioDevice> = {
 };
 
 describe.each(Object.keys(MODELS))('%s device', (name) => {
-  it('[AVP-ARCH-1] offers VIRTIO_F_VERSION_1 and refuses FEATURES_OK without it', () => {
+  it('[AVP-ARCH-1] [AVP-ARCH-5] offers VIRTIO_F_VERSION_1 and refuses FEATURES_OK without it', () => {
     const dev = MODELS[name]();
     expect(dev.offeredFeatures() & bit(VIRTIO_F_VERSION_1)).not.toBe(0n);
     const legacy = dev.offeredFeatures() & ~bit(VIRTIO_F_VERSION_1);

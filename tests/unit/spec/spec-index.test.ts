@@ -13,14 +13,14 @@ Intro text.
 
 ## Split rings
 
-<Req id="AVP-VQ-1" level="MUST" virtio="2.7.5">The device MUST check every index.</Req>
+<Req id="AVP-VQ-1" level="MUST" actor="device" kind="new" virtio="2.7.5">The device MUST check every index.</Req>
 
 ### Indirect \`tables\`
 
-<Req id="AVP-VQ-2" level="SHOULD">A driver SHOULD use them.</Req>
+<Req id="AVP-VQ-2" level="SHOULD" actor="device" kind="new">A driver SHOULD use them.</Req>
 
 \`\`\`mdx
-<Req id="AVP-VQ-1" level="MUST">inside a code block: not a requirement</Req>
+<Req id="AVP-VQ-1" level="MUST" actor="device" kind="new">inside a code block: not a requirement</Req>
 \`\`\`
 `);
 const block = chapter('block', 'BLK', 2, `
@@ -28,7 +28,7 @@ const block = chapter('block', 'BLK', 2, `
 
 See <Ref to="AVP-VQ-1" /> and <Ref to="queues#indirect-tables" />.
 
-<Req id="AVP-BLK-1" level="MAY">A device MAY do it.</Req>
+<Req id="AVP-BLK-1" level="MAY" actor="device" kind="new">A device MAY do it.</Req>
 `);
 
 function kindOf(fn: () => unknown): string {
@@ -64,7 +64,7 @@ describe('spec index', () => {
   });
 
   it('fails on a duplicate requirement ID, naming both places', () => {
-    const dup = chapter('dup', 'VQ2', 3, '<Req id="AVP-VQ2-1" level="MUST">x</Req>\n\n<Req id="AVP-VQ2-1" level="MUST">y</Req>\n');
+    const dup = chapter('dup', 'VQ2', 3, '<Req id="AVP-VQ2-1" level="MUST" actor="device" kind="new">x</Req>\n\n<Req id="AVP-VQ2-1" level="MUST" actor="device" kind="new">y</Req>\n');
     expect(() => buildSpecIndex([dup])).toThrow(/dup\.mdx:3: requirement ID "AVP-VQ2-1" is already defined in chapter "dup"/);
     expect(kindOf(() => buildSpecIndex([dup]))).toBe('REQ_DUPLICATE');
   });
@@ -78,11 +78,11 @@ describe('spec index', () => {
   });
 
   it('fails on a malformed ID, a foreign prefix, a bad level or a shared prefix', () => {
-    const id = chapter('x', 'X1', 3, '<Req id="AVP-X1-01" level="MUST">x</Req>\n');
+    const id = chapter('x', 'X1', 3, '<Req id="AVP-X1-01" level="MUST" actor="device" kind="new">x</Req>\n');
     expect(kindOf(() => buildSpecIndex([id]))).toBe('REQ_MALFORMED');
-    const foreign = chapter('x', 'X1', 3, '<Req id="AVP-VQ-7" level="MUST">x</Req>\n');
+    const foreign = chapter('x', 'X1', 3, '<Req id="AVP-VQ-7" level="MUST" actor="device" kind="new">x</Req>\n');
     expect(() => buildSpecIndex([foreign])).toThrow(/must use this chapter's prefix AVP-X1-/);
-    const level = chapter('x', 'X1', 3, '<Req id="AVP-X1-1" level="MUSTNT">x</Req>\n');
+    const level = chapter('x', 'X1', 3, '<Req id="AVP-X1-1" level="MUSTNT" actor="device" kind="new">x</Req>\n');
     expect(() => buildSpecIndex([level])).toThrow(/level "MUSTNT" is not one of MUST, SHOULD, MAY/);
     const twin = chapter('twin', 'VQ', 3, '');
     expect(() => buildSpecIndex([queues, twin])).toThrow(/reqPrefix "VQ" is already used/);

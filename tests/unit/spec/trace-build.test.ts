@@ -28,7 +28,7 @@ describe('traceability build step', () => {
         slug: 'fix',
         file: 'fix.mdx',
         data: { title: 'Fixture', part: 'core', order: 1, status: 'draft', summary: 's', reqPrefix: 'FIX' },
-        body: '## R\n\n<Req id="AVP-FIX-1" level="MUST">A</Req>\n\n<Req id="AVP-FIX-2" level="MUST">B</Req>\n\n<Req id="AVP-FIX-3" level="SHOULD">C</Req>\n',
+        body: '## R\n\n<Req id="AVP-FIX-1" level="MUST" actor="device" kind="new">A</Req>\n\n<Req id="AVP-FIX-2" level="MUST" actor="device" kind="new">B</Req>\n\n<Req id="AVP-FIX-3" level="SHOULD" actor="device" kind="new">C</Req>\n',
       },
     ]);
     const trace = buildTraceability(index.requirements, tests);

@@ -11,11 +11,11 @@ const index = buildSpecIndex([
     data: { title: 'Ch', part: 'core', order: 1, status: 'draft', summary: 's', reqPrefix: 'TR' },
     body: `## A
 
-<Req id="AVP-TR-1" level="MUST">x MUST y</Req>
+<Req id="AVP-TR-1" level="MUST" actor="device" kind="new">x MUST y</Req>
 
-<Req id="AVP-TR-2" level="MUST" untestable="needs real silicon">x MUST z</Req>
+<Req id="AVP-TR-2" level="MUST" actor="device" kind="new" untestable="needs real silicon">x MUST z</Req>
 
-<Req id="AVP-TR-3" level="SHOULD">x SHOULD w</Req>
+<Req id="AVP-TR-3" level="SHOULD" actor="device" kind="new">x SHOULD w</Req>
 `,
   },
 ]);

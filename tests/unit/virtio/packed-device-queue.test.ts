@@ -210,11 +210,15 @@ describe('PackedDeviceQueue.pop: driver errors, one test per code', () => {
     expect(popCode(b.dev)).toBe('ADDR_OVERFLOW');
   });
 
-  it('[AVP-VQ-16] §2.8.19 NESTED_INDIRECT: an indirect table entry with INDIRECT set', () => {
+  it('[AVP-VQ-27] §2.8.7 ignores INDIRECT and NEXT in an indirect table entry: each entry is one ordinary element', () => {
     const { l, dev } = setup(8, INDIRECT_FEATURE);
     putTableEntry(l, l.indirectArea.addr, { addr: l.indirectArea.addr + 64, len: 16, flags: INDIRECT });
-    putDesc(l, 0, { addr: l.indirectArea.addr, len: 16, id: 0, flags: A | INDIRECT });
-    expect(popCode(dev)).toBe('NESTED_INDIRECT');
+    putTableEntry(l, l.indirectArea.addr + 16, { addr: l.dataAddr, len: 8, flags: NEXT | WRITE });
+    putDesc(l, 0, { addr: l.indirectArea.addr, len: 32, id: 0, flags: A | INDIRECT });
+    expect(popChain(dev).buffers).toEqual([
+      { addr: l.indirectArea.addr + 64, len: 16, writable: false },
+      { addr: l.dataAddr, len: 8, writable: true },
+    ]);
   });
 
   it('[AVP-VQ-16] §2.8.19 INDIRECT_NOT_NEGOTIATED: INDIRECT without VIRTIO_F_INDIRECT_DESC', () => {
@@ -337,7 +341,7 @@ describe('PackedDeviceQueue.push: writing used descriptors (§2.8.1, §2.8.3, §
     expect(dev.outstandingCount).toBe(0);
   });
 
-  it('[AVP-VQ-8] §2.8.8 pushBatch with VIRTIO_F_IN_ORDER writes one used descriptor for a run, with the last ID, at the first slot', () => {
+  it('[AVP-VQ-25] §2.8.8 pushBatch with VIRTIO_F_IN_ORDER writes one used descriptor for a run, with the last ID, at the first slot', () => {
     const { l, dev } = setup(8, featureSet(VIRTIO_F_IN_ORDER));
     putDesc(l, 0, { addr: l.dataAddr, len: 8, id: 4, flags: A | WRITE });
     putDesc(l, 1, { addr: l.dataAddr, len: 8, id: 5, flags: A | NEXT });
@@ -356,7 +360,7 @@ describe('PackedDeviceQueue.push: writing used descriptors (§2.8.1, §2.8.3, §
     expect(getDesc(l, 4).flags).toBe(VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED);
   });
 
-  it('[AVP-VQ-8] §2.8.8 a buffer not written in full ends an in-order run and gets its own used descriptor', () => {
+  it('[AVP-VQ-25] §2.8.8 a buffer not written in full ends an in-order run and gets its own used descriptor', () => {
     const { l, dev } = setup(8, featureSet(VIRTIO_F_IN_ORDER));
     for (let i = 0; i < 3; i++) putDesc(l, i, { addr: l.dataAddr, len: 8, id: i, flags: A | WRITE });
     const cs = [popChain(dev), popChain(dev), popChain(dev)];

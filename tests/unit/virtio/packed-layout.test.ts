@@ -101,7 +101,7 @@ describe('checkPackedLayout: QUEUE_SIZE_INVALID, ADDR_OUT_OF_RANGE, RING_MISALIG
     }
   });
 
-  it('[AVP-VQ-9] [AVP-VQ-10] [AVP-VQ-12] the device records a bad layout instead of throwing, and pop() keeps returning it', () => {
+  it('[AVP-VQ-9] [AVP-VQ-10] [AVP-VQ-12] [AVP-VQ-22] the device records a bad layout instead of throwing, and pop() keeps returning it', () => {
     const dev = new PackedDeviceQueue(l.mem, { ...l.config, size: 40000 }, 0n);
     expect(dev.error?.code).toBe('QUEUE_SIZE_INVALID');
     for (let i = 0; i < 3; i++) {

@@ -116,7 +116,7 @@ describe('packed ring: driver and device together', () => {
     }
   });
 
-  it('[AVP-VQ-8] §2.8.8 VIRTIO_F_IN_ORDER: a batch comes back through one used descriptor, across the wrap', () => {
+  it('[AVP-VQ-8] [AVP-VQ-25] §2.8.8 VIRTIO_F_IN_ORDER: a batch comes back through one used descriptor, across the wrap', () => {
     const { l, drv, dev } = pair(6, featureSet(VIRTIO_F_IN_ORDER));
     for (let round = 0; round < 10; round++) {
       const ids = [drv.add([{ addr: l.dataAddr, len: 8, writable: true }]), drv.add([{ addr: l.dataAddr, len: 1, writable: false }, { addr: l.dataAddr, len: 8, writable: true }])];
@@ -132,7 +132,7 @@ describe('packed ring: driver and device together', () => {
     }
   });
 
-  it('[AVP-VQ-6] [AVP-VQ-7] §2.8.10 available buffer notifications: the device turns them off, then asks for its next slot', () => {
+  it('[AVP-VQ-24] §2.8.10 available buffer notifications: the device turns them off, then asks for its next slot', () => {
     const { l, drv, dev } = pair(4, featureSet(VIRTIO_F_EVENT_IDX));
     const b = [{ addr: l.dataAddr, len: 1, writable: false }];
     dev.setNotificationsEnabled(false);

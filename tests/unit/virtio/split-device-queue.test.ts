@@ -421,7 +421,7 @@ describe('SplitDeviceQueue.push: the used ring (§2.7.8)', () => {
     expect(dev.outstandingCount).toBe(0);
   });
 
-  it('[AVP-VQ-8] §2.7.9 pushBatch with VIRTIO_F_IN_ORDER writes one element for a run, with the last head, and moves idx by the run', () => {
+  it('[AVP-VQ-25] §2.7.9 pushBatch with VIRTIO_F_IN_ORDER writes one element for a run, with the last head, and moves idx by the run', () => {
     const { l, dev } = setup(8, featureSet(VIRTIO_F_IN_ORDER));
     putDesc(l, 0, { addr: l.dataAddr, len: 8, flags: WRITE });
     putDesc(l, 1, { addr: l.dataAddr, len: 8, flags: NEXT, next: 2 });
@@ -441,7 +441,7 @@ describe('SplitDeviceQueue.push: the used ring (§2.7.8)', () => {
     expect(usedIdx(l)).toBe(4);
   });
 
-  it('[AVP-VQ-8] §2.7.9 a chain not written in full ends an in-order run and gets its own element', () => {
+  it('[AVP-VQ-25] §2.7.9 a chain not written in full ends an in-order run and gets its own element', () => {
     const { l, dev } = setup(8, featureSet(VIRTIO_F_IN_ORDER));
     for (let i = 0; i < 3; i++) putDesc(l, i, { addr: l.dataAddr, len: 8, flags: WRITE });
     offer(l, 0, 1, 2);

@@ -149,7 +149,7 @@ describe('checkSplitLayout: QUEUE_SIZE_INVALID, ADDR_OUT_OF_RANGE, RING_MISALIGN
     for (const c of ['QUEUE_SIZE_INVALID', 'ADDR_OUT_OF_RANGE', 'RING_MISALIGNED']) expect(VIRTQ_ERROR_CODES as readonly string[]).toContain(c);
   });
 
-  it('[AVP-VQ-9] [AVP-VQ-10] [AVP-VQ-12] the device records a bad layout instead of throwing, and pop() keeps returning it', () => {
+  it('[AVP-VQ-9] [AVP-VQ-10] [AVP-VQ-12] [AVP-VQ-22] the device records a bad layout instead of throwing, and pop() keeps returning it', () => {
     const dev = new SplitDeviceQueue(l.mem, { ...l.config, size: 12 }, 0n);
     expect(dev.error?.code).toBe('QUEUE_SIZE_INVALID');
     for (let i = 0; i < 3; i++) {

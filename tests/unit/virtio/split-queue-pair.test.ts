@@ -111,7 +111,7 @@ describe('split ring: driver and device together', () => {
     }
   });
 
-  it('[AVP-VQ-8] §2.7.9 VIRTIO_F_IN_ORDER: a batch comes back through one used element, across the end of the table', () => {
+  it('[AVP-VQ-8] [AVP-VQ-25] §2.7.9 VIRTIO_F_IN_ORDER: a batch comes back through one used element, across the end of the table', () => {
     const { l, drv, dev } = pair(4, featureSet(VIRTIO_F_IN_ORDER));
     for (let round = 0; round < 10; round++) {
       const ids = [
@@ -135,7 +135,7 @@ describe('split ring: driver and device together', () => {
     }
   });
 
-  it('[AVP-VQ-6] [AVP-VQ-7] available buffer notifications: the device turns them off, then asks for its next entry', () => {
+  it('[AVP-VQ-24] available buffer notifications: the device turns them off, then asks for its next entry', () => {
     const { l, drv, dev } = pair(4, featureSet(VIRTIO_F_EVENT_IDX));
     const b = [{ addr: l.dataAddr, len: 1, writable: false }];
     dev.setNotificationsEnabled(false);
@@ -196,7 +196,7 @@ describe('split ring: driver and device together', () => {
     expect(readUsedIdx(l.mem, l.config)).toBe(0);
   });
 
-  it('[AVP-VQ-6] VIRTIO_F_EVENT_IDX left on: each side keeps its event index at its own position, so no wake-up is lost', () => {
+  it('[AVP-VQ-6] [AVP-VQ-24] VIRTIO_F_EVENT_IDX left on: each side keeps its event index at its own position, so no wake-up is lost', () => {
     const { l, drv, dev } = pair(4, featureSet(VIRTIO_F_EVENT_IDX));
     const b = [{ addr: l.dataAddr, len: 1, writable: false }];
     // Neither side ever calls the enable functions: notifications are on from the start.

@@ -26,7 +26,7 @@ import {
   VIRTIO_CAN_SET_CTRL_MODE_START,
   VIRTIO_CAN_SET_CTRL_MODE_STOP,
 } from './message.ts';
-import { CanRxPath, type RxContext } from './rx.ts';
+import { CanRxPath, type CanRxOverflowPolicy, type RxContext } from './rx.ts';
 import { CAN_TX_REJECT_REASONS, type CanTxRejectReason, parseTxRequest, readPrefix } from './tx.ts';
 import { type CanDeviceStats, newCanStats } from './stats.ts';
 
@@ -46,6 +46,8 @@ export interface CanDeviceOptions {
   readonly lateTxAck?: boolean;
   /** Frames held while the driver has no receive buffer; default 32 (0: drop at once). */
   readonly rxBacklog?: number;
+  /** Which frame a full backlog drops; default 'drop-oldest', right for cyclic signals. */
+  readonly rxOverflow?: CanRxOverflowPolicy;
   /** The largest size a queue may have; default 256. */
   readonly maxQueueSize?: number;
 }
@@ -67,10 +69,10 @@ export class CanDevice extends VirtioDevice implements CanEndpoint {
 
   constructor(opts: CanDeviceOptions = {}) {
     super(CAN_CONFIG_SIZE);
-    this.opts = { fd: true, rtr: true, lateTxAck: true, rxBacklog: 32, maxQueueSize: 256, ...opts };
+    this.opts = { fd: true, rtr: true, lateTxAck: true, rxBacklog: 32, rxOverflow: 'drop-oldest', maxQueueSize: 256, ...opts };
     const m = this.opts.maxQueueSize;
     if (!Number.isInteger(m) || m < 1 || m > 32768) throw new RangeError('maxQueueSize: 1..32768');
-    this.rx = new CanRxPath(this.opts.rxBacklog);
+    this.rx = new CanRxPath(this.opts.rxBacklog, this.opts.rxOverflow);
   }
 
   // #region offered-features
@@ -255,7 +257,8 @@ export class CanDevice extends VirtioDevice implements CanEndpoint {
     if (frame.fd ? !hasFeature(f, VIRTIO_CAN_F_CAN_FD) : !hasFeature(f, VIRTIO_CAN_F_CAN_CLASSIC)) return drop('not-negotiated');
     if (frame.rtr && !hasFeature(f, VIRTIO_CAN_F_RTR_FRAMES)) return drop('not-negotiated');
     const r = this.rx.offer(frame, this.rxContext());
-    if (r === 'overrun' || r === 'queue-error') return drop(r);
+    // Overruns were counted as they happened (the dropped frame may be an older one).
+    if (r === 'queue-error') return drop(r);
     return r;
   }
   // #endregion receive
@@ -267,6 +270,7 @@ export class CanDevice extends VirtioDevice implements CanEndpoint {
       maxSdu: maxSduLength(this.env.features),
       notify: () => this.env.notifyUsed(CAN_RXQ),
       needsReset: (e) => this.env.needsReset(e),
+      overrun: () => this.stats.rxDropped.overrun++,
     };
   }
 

@@ -1,7 +1,10 @@
 // The receive side of a CAN device (VIRTIO 1.4 §5.20.5.3): frames from the bus go into the
 // driver's Rxq buffers in bus order. When the driver has no buffer ready, the device holds a
-// bounded backlog, like the receive FIFO of a real controller; when that is full, the newest
-// frame is dropped and counted. Frames are never reordered or duplicated, whatever the driver does.
+// bounded backlog, like the receive FIFO of a real controller. When that is full, one frame is
+// dropped and counted: by default the oldest held one, because most CAN traffic is cyclic
+// signals, where a newer frame supersedes an older one; a platform may choose to drop the newest
+// instead for a bus whose traffic is a sequence in which the first frames matter. Frames are never
+// reordered or duplicated, whatever the driver does.
 import { ChainWriter } from '../../virtio/chain-io.ts';
 import { type DescriptorChain, readableBuffers, totalLength, writableBuffers } from '../../virtio/chain.ts';
 import type { VirtqError } from '../../virtio/errors.ts';
@@ -19,7 +22,13 @@ export interface RxContext {
   readonly maxSdu: number;
   notify(): void;
   needsReset(e: VirtqError): void;
+  /** A frame was dropped because the backlog was full. */
+  overrun(): void;
 }
+
+/** Which frame a full backlog gives up. */
+export const CAN_RX_OVERFLOW_POLICIES = ['drop-oldest', 'drop-newest'] as const;
+export type CanRxOverflowPolicy = (typeof CAN_RX_OVERFLOW_POLICIES)[number];
 
 export interface CanRxStats {
   /** Frames written into a receive buffer. */
@@ -37,10 +46,14 @@ export class CanRxPath {
   readonly stats: CanRxStats = { delivered: 0, overruns: 0, badBuffers: 0, maxBacklog: 0 };
   private backlog: CanFrame[] = [];
 
+  readonly policy: CanRxOverflowPolicy;
+
   /** `capacity`: frames held while the driver has no buffer (0 drops at once). */
-  constructor(capacity: number) {
+  constructor(capacity: number, policy: CanRxOverflowPolicy = 'drop-oldest') {
     if (!Number.isInteger(capacity) || capacity < 0) throw new RangeError('rx backlog: a non-negative integer');
+    if (!CAN_RX_OVERFLOW_POLICIES.includes(policy)) throw new RangeError(`rx overflow policy: one of ${CAN_RX_OVERFLOW_POLICIES.join(', ')}`);
     this.capacity = capacity;
+    this.policy = policy;
   }
 
   /** Frames held for the driver. */
@@ -50,16 +63,17 @@ export class CanRxPath {
 
   // #region rx-offer
   /**
-   * A frame for the driver. It joins the end of the backlog (or is dropped if the backlog is
-   * full) and the backlog then drains into whatever buffers the driver has offered, oldest
-   * frame first, so a frame never overtakes one that arrived before it.
+   * A frame for the driver. It joins the end of the backlog and the backlog then drains into
+   * whatever buffers the driver has offered, oldest frame first, so a frame never overtakes one
+   * that arrived before it. A full backlog first gives up a frame, as its policy says.
    */
   offer(frame: CanFrame, ctx: RxContext): CanRxResult {
     // Buffers the driver offered without a notification make room first.
     if (!this.flush(ctx)) return 'queue-error';
     if (this.capacity > 0 && this.backlog.length >= this.capacity) {
-      this.stats.overruns++;
-      return 'overrun';
+      this.dropped(ctx);
+      if (this.policy === 'drop-newest') return 'overrun';
+      this.backlog.shift(); // drop-oldest: the new frame takes the place the oldest leaves
     }
     this.backlog.push(frame);
     if (!this.flush(ctx)) return 'queue-error';
@@ -67,7 +81,7 @@ export class CanRxPath {
     if (this.backlog.length > this.capacity) {
       // No backlog at all (capacity 0): a frame that found no buffer is lost at once.
       this.backlog.pop();
-      this.stats.overruns++;
+      this.dropped(ctx);
       return 'overrun';
     }
     this.stats.maxBacklog = Math.max(this.stats.maxBacklog, this.backlog.length);
@@ -109,6 +123,11 @@ export class CanRxPath {
     return ok;
   }
   // #endregion rx-flush
+
+  private dropped(ctx: RxContext): void {
+    this.stats.overruns++;
+    ctx.overrun();
+  }
 
   private usable(chain: DescriptorChain, need: number): boolean {
     return readableBuffers(chain).length === 0 && totalLength(writableBuffers(chain)) >= need;

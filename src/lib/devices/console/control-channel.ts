@@ -30,8 +30,6 @@ export interface ControlHost {
   readonly maxPorts: number;
   readonly ports: ReadonlyMap<number, Port>;
   readonly stats: ConsoleStats;
-  /** Send RESIZE as rows then cols, for guests that read it that way. */
-  readonly resizeRowsFirst: boolean;
   /** The live environment when VIRTIO_CONSOLE_F_MULTIPORT was negotiated, else null. */
   multiportEnv(): DeviceEnv | null;
   /** The driver sent PORT_OPEN; `changed` is false for a repeat of the current state. */
@@ -152,7 +150,7 @@ export class ControlChannel {
   /** RESIZE for a ready console port that has a size. */
   resize(port: Port): void {
     if (!port.ready || !port.console || !port.size) return;
-    this.sendBytes(encodeResize(port.id, port.size.cols, port.size.rows, this.host.resizeRowsFirst));
+    this.sendBytes(encodeResize(port.id, port.size.cols, port.size.rows));
   }
 
   private send(msg: ConsoleControl): void {

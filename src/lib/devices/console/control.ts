@@ -65,14 +65,14 @@ export function decodeControl(bytes: Uint8Array): ConsoleControl | null {
 
 // #region resize-payload
 /**
- * A RESIZE message. §5.3.6.2 puts cols before rows; Linux's driver read rows first for years,
- * so `rowsFirst` lets a platform serve such a guest, as a documented per-guest choice.
+ * A RESIZE message. §5.3.6.2 fixes the payload as cols, then rows. There is no option to swap
+ * them for a guest that reads them the other way: that would be a device VIRTIO forbids.
  */
-export function encodeResize(port: number, cols: number, rows: number, rowsFirst = false): Uint8Array {
+export function encodeResize(port: number, cols: number, rows: number): Uint8Array {
   const p = new Uint8Array(CONSOLE_RESIZE_SIZE);
   const v = new DataView(p.buffer);
-  v.setUint16(0, rowsFirst ? rows : cols, true);
-  v.setUint16(2, rowsFirst ? cols : rows, true);
+  v.setUint16(0, cols, true);
+  v.setUint16(2, rows, true);
   return encodeControl({ id: port, event: VIRTIO_CONSOLE_RESIZE, value: 0, payload: p });
 }
 // #endregion resize-payload

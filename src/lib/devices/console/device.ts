@@ -28,8 +28,6 @@ export interface ConsoleDeviceOptions {
   readonly ports?: Readonly<Record<number, ConsolePortOptions>>;
   /** Decides whether host input may reach a port; none (the default) lets all input through. */
   readonly inputGate?: ConsoleInputGate | null;
-  /** Send RESIZE as rows then cols, for guests whose driver reads it so; default false. */
-  readonly resizeRowsFirst?: boolean;
   /** Control messages held for a driver that posts no control buffers; default 256. */
   readonly maxPendingControl?: number;
   /** The largest size a queue may have; default 256. */
@@ -64,13 +62,11 @@ export class ConsoleDevice extends VirtioDevice {
     this.emergencyOutput = opts.emergencyOutput ?? null;
     this.gate = opts.inputGate ?? null;
     this.maxQSize = opts.maxQueueSize ?? 256;
-    const resizeRowsFirst = opts.resizeRowsFirst ?? false;
     this.control = new ControlChannel(
       {
         maxPorts,
         ports: this.ports,
         stats: this.stats,
-        resizeRowsFirst,
         multiportEnv: () => (this.multiportLive ? this.env : null),
         guestOpened: (port, open, changed) => {
           if (changed) port.host?.opened?.(open);

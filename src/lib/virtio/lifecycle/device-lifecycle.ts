@@ -45,6 +45,12 @@ export class DeviceLifecycle {
   private statusByte = 0;
   private isr = 0;
   private driverSet: Features = 0n;
+  /**
+   * Feature words beyond the 128 bits negotiated here in which the driver last wrote a non-zero
+   * value. A transport can address them (the selector is 32 bits wide), and the device offered
+   * nothing there, so accepting anything in them means FEATURES_OK is refused.
+   */
+  private driverWordsBeyond = new Map<number, number>();
   private agreed: Features | null = null;
   private queues = new Map<number, QueueSetup>();
   private live: (DeviceQueue | null)[] = [];
@@ -123,7 +129,7 @@ export class DeviceLifecycle {
     this.statusByte = w.next | (this.statusByte & DEVICE_NEEDS_RESET);
     if (w.featuresOkRequested) {
       // §2.2.2: the device keeps FEATURES_OK only for a set it supports; the driver re-reads it.
-      const refusal = this.guard('checkFeatures', () => deviceAccepts(this.device, this.driverSet));
+      const refusal = this.guard('checkFeatures', () => this.acceptedBeyond() ?? deviceAccepts(this.device, this.driverSet));
       if (refusal !== null) {
         this.statusByte &= ~FEATURES_OK;
         if (typeof refusal === 'string') this.record('FEATURES_REFUSED', refusal);
@@ -141,6 +147,7 @@ export class DeviceLifecycle {
     this.epoch++;
     this.statusByte = 0;
     this.driverSet = 0n;
+    this.driverWordsBeyond.clear();
     this.agreed = null;
     this.queues = new Map();
     this.live = [];
@@ -166,10 +173,22 @@ export class DeviceLifecycle {
       return;
     }
     if (!Number.isInteger(sel) || sel < 0 || sel >= FEATURE_WORDS) {
-      if (value !== 0) this.record('FEATURE_WORD_UNDEFINED', `feature word ${sel} (bits ${32 * sel}..) is not negotiated here`);
+      if (value === 0) {
+        this.driverWordsBeyond.delete(sel);
+        return;
+      }
+      this.record('FEATURE_WORD_UNDEFINED', `feature word ${sel} (bits ${32 * sel}..) is not negotiated here`);
+      this.driverWordsBeyond.set(sel, value >>> 0);
       return;
     }
     this.driverSet = withFeatureWord(this.driverSet, sel, value);
+  }
+
+  /** Why FEATURES_OK must be refused for bits accepted beyond bit 127, or null if there are none. */
+  private acceptedBeyond(): string | null {
+    if (this.driverWordsBeyond.size === 0) return null;
+    const words = [...this.driverWordsBeyond].map(([sel, v]) => `word ${sel} = 0x${v.toString(16)}`);
+    return `accepted feature bits that were not offered, above bit 127: ${words.join(', ')}`;
   }
 
   // ---- Queues (§2.6, §3.1.1 step 7) ----

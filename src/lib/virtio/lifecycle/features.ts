@@ -17,9 +17,6 @@ import {
 } from '../feature-bits.ts';
 import type { RingType } from '../queue-factory.ts';
 
-/** §6: VIRTIO_F_SUSPEND; listed for completeness, not offered by any transport here. */
-export const VIRTIO_F_SUSPEND = 43;
-
 // #region feature-windows
 /**
  * This model negotiates 128 feature bits: every bit §2.2 assigns (0 to 127). The transports
@@ -45,8 +42,9 @@ export function withFeatureWord(set: Features, sel: number, value: number): Feat
 
 // #region feature-ranges
 /**
- * §2.2: bits 0–23 and 50–127 belong to the device type. §2.2 lists 41 and 42 there too, but §6
- * gives 41 to VIRTIO_F_ADMIN_VQ; no device type uses either, so neither is passed on here.
+ * §2.2: bits 0–23, 41, 42 and 50–127 belong to the device type. Bits 41 and 42 are left out
+ * here: the network device defines them only for its legacy interface (GUEST_RSC4/6), and §6
+ * also names 41 VIRTIO_F_ADMIN_VQ; this project models neither, so neither is passed on.
  */
 export function isDeviceTypeBit(n: number): boolean {
   return (n >= 0 && n <= 23) || (n >= 50 && n < FEATURE_BITS);

@@ -121,14 +121,13 @@ function walkIndirect(ctx: WalkContext, desc: PackedDesc): DescriptorChain {
   const table = Number(desc.addr);
   for (let i = 0; i < entries; i++) {
     const entry = readPackedDesc(ctx.mem, table + i * PACKED_DESC_SIZE);
-    // #region check-nested-indirect
-    // §2.8.19 allows only WRITE in a table entry. The other bits are ignored as §2.8.7 says,
-    // except INDIRECT: a driver that sets it expects nesting, which no device provides.
-    if (entry.flags & VIRTQ_DESC_F_INDIRECT) {
-      throw new VirtqError('NESTED_INDIRECT', `indirect table entry ${i} has INDIRECT set`);
-    }
-    // #endregion check-nested-indirect
+    // #region ignore-reserved-flags
+    // §2.8.7: in a packed table only WRITE has a meaning; every other flag bit (NEXT and
+    // INDIRECT included) is reserved and ignored by the device, and the entries follow each
+    // other by position. So an entry with INDIRECT set is an ordinary buffer here, unlike the
+    // split ring, where the driver rule of §2.7.5.3.1 lets the device report NESTED_INDIRECT.
     builder.add(entry.addr, entry.len, (entry.flags & VIRTQ_DESC_F_WRITE) !== 0);
+    // #endregion ignore-reserved-flags
   }
   // The ID is the ring descriptor's; the IDs inside the table are reserved (§2.8.7).
   checkBufferId(desc.id, ctx.size);
@@ -138,7 +137,7 @@ function walkIndirect(ctx: WalkContext, desc: PackedDesc): DescriptorChain {
 
 // #region check-buffer-id
 function checkBufferId(id: number, size: number): void {
-  // §2.8.22: buffer IDs index per-buffer state of size entries, so they are below the size.
+  // Buffer ID (§2.8, §2.8.13): IDs index per-buffer state of size entries, so they are below the size.
   if (id >= size) {
     throw new VirtqError('BUFFER_ID_OUT_OF_RANGE', `buffer ID ${id} >= queue size ${size}`);
   }

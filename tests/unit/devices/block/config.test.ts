@@ -75,7 +75,7 @@ describe.each(RING_TYPES)('configuration space (%s ring)', (ring) => {
     expect(dev.config.read(0, C.BLK_CONFIG_SIZE)).toEqual(before);
   });
 
-  it('[AVP-BLK-5] always offers VIRTIO_BLK_F_FLUSH, and CONFIG_WCE only together with it', () => {
+  it('[AVP-BLK-5] [AVP-BLK-39] always offers VIRTIO_BLK_F_FLUSH, and CONFIG_WCE only together with it', () => {
     for (const configWce of [true, false]) {
       const f = new BlockDevice(new MemoryBlockBackend({ sectors: 8 }), { configWce }).offeredFeatures();
       expect(hasFeature(f, F.VIRTIO_BLK_F_FLUSH)).toBe(true);

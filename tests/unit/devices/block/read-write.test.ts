@@ -146,7 +146,7 @@ describe.each(RING_TYPES)('read and write (%s ring)', (ring) => {
     expect(t.drv.raw([encodeBlkHeader({ type: VIRTIO_BLK_T_IN, sector: 0 })], [1025]).status).toBe(VIRTIO_BLK_S_OK);
   });
 
-  it('[AVP-BLK-16] [AVP-BLK-9] answers a failing medium with IOERR and returns zeroes, not partial data', () => {
+  it('[AVP-BLK-16] [AVP-BLK-40] answers a failing medium with IOERR and returns zeroes, not partial data', () => {
     const t = disk(ring, {}, {}, { contents: pattern(8, 2) });
     t.disk.failOn('read', { from: 3, to: 4 });
     const r = t.drv.read(2, 3);
@@ -159,7 +159,7 @@ describe.each(RING_TYPES)('read and write (%s ring)', (ring) => {
     expect(needsReset(t)).toBe(false);
   });
 
-  it('[AVP-BLK-9] returns zeroes when a medium fails a read after filling part of the buffer', () => {
+  it('[AVP-BLK-40] returns zeroes when a medium fails a read after filling part of the buffer', () => {
     const t = disk(ring);
     const half = t.disk as unknown as { read: (s: number, into: Uint8Array) => boolean };
     half.read = (_s, into) => {

@@ -94,7 +94,22 @@ describe.each(RING_TYPES)('CAN receive: the message (%s ring)', (ring) => {
     expect(fdOnly.dev.stats.rxDropped['not-negotiated']).toBe(2);
   });
 
-  it('[AVP-CAN-18] hands back buffers too small for the largest frame unused, and loses no frame to them', () => {
+  it('[AVP-CAN-18] the reference driver offers receive buffers of 80 bytes with CAN FD and 24 without', () => {
+    const bus = fdBus();
+    const tap = tapOn(bus);
+    const g = guestOn(bus, ring, { rx: 0 });
+    g.drv.autoRepost = false;
+    g.drv.postRx(1);
+    tap.send({ id: 0x20, fd: true, data: bytes(64) });
+    expect(g.drv.receive().map((m) => m.len)).toEqual([80]);
+    const c = guestOn(bus, ring, { rx: 0, features: withoutBits(ALL, F.VIRTIO_CAN_F_CAN_FD) });
+    c.drv.autoRepost = false;
+    c.drv.postRx(1);
+    tap.send({ id: 0x21, data: bytes(8) });
+    expect(c.drv.receive().map((m) => m.len)).toEqual([24]);
+  });
+
+  it('[AVP-CAN-29] hands back buffers too small for the largest frame unused, and loses no frame to them', () => {
     const bus = fdBus();
     const g = guestOn(bus, ring, { rx: 0 });
     const tap = tapOn(bus);
@@ -123,7 +138,7 @@ describe.each(RING_TYPES)('CAN receive: the message (%s ring)', (ring) => {
 });
 
 describe.each(RING_TYPES)('CAN receive: no buffer ready (%s ring)', (ring) => {
-  it('[AVP-CAN-19] holds frames up to its backlog, delivers them in order once buffers come, and drops and counts the rest', () => {
+  it('[AVP-CAN-19] holds frames up to its backlog, then by default drops the oldest held frame, counted, so the newest values arrive', () => {
     const bus = fdBus();
     const g = guestOn(bus, ring, { rx: 0, dev: { rxBacklog: 3 } });
     const tap = tapOn(bus);
@@ -131,8 +146,23 @@ describe.each(RING_TYPES)('CAN receive: no buffer ready (%s ring)', (ring) => {
     expect(g.dev.rxBacklog).toBe(3);
     expect(g.dev.stats.rxDropped.overrun).toBe(2);
     g.drv.postRx(2);
+    expect(g.drv.receive().map((m) => m.frame.id)).toEqual([0x102, 0x103]);
+    expect(g.drv.receive().map((m) => m.frame.id)).toEqual([0x104]); // into a buffer reposted by the first receive()
+    tap.send({ id: 0x200, data: [] });
+    expect(g.drv.receive().map((m) => m.frame.id)).toEqual([0x200]);
+    expect(g.dev.rxBacklog).toBe(0);
+  });
+
+  it('[AVP-CAN-19] [AVP-CAN-32] drops the newest frame instead when the platform configures drop-newest', () => {
+    const bus = fdBus();
+    const g = guestOn(bus, ring, { rx: 0, dev: { rxBacklog: 3, rxOverflow: 'drop-newest' } });
+    const tap = tapOn(bus);
+    for (let i = 0; i < 5; i++) tap.send({ id: 0x100 + i, data: [i] });
+    expect(g.dev.rxBacklog).toBe(3);
+    expect(g.dev.stats.rxDropped.overrun).toBe(2);
+    g.drv.postRx(2);
     expect(g.drv.receive().map((m) => m.frame.id)).toEqual([0x100, 0x101]);
-    expect(g.drv.receive().map((m) => m.frame.id)).toEqual([0x102]); // into a buffer reposted by the first receive()
+    expect(g.drv.receive().map((m) => m.frame.id)).toEqual([0x102]);
     tap.send({ id: 0x200, data: [] });
     expect(g.drv.receive().map((m) => m.frame.id)).toEqual([0x200]);
     expect(g.dev.rxBacklog).toBe(0);
@@ -168,7 +198,7 @@ describe.each(RING_TYPES)('CAN receive: no buffer ready (%s ring)', (ring) => {
     expect(g.node.counters.refused).toBe(1);
   });
 
-  it('[AVP-CAN-26] counts frames that did not reach the driver, by reason', () => {
+  it('[AVP-CAN-26] [AVP-CAN-30] counts frames that did not reach the driver, by reason', () => {
     const bus = fdBus();
     const g = guestOn(bus, ring, { rx: 0, dev: { rxBacklog: 1 }, features: withoutBits(ALL, F.VIRTIO_CAN_F_CAN_FD) });
     const tap = tapOn(bus);

@@ -146,7 +146,7 @@ describe.each(RING_TYPES)('CAN transmit: malformed requests (%s ring)', (ring) =
     expect(m.len).toBe(18);
   });
 
-  it('[AVP-CAN-26] counts every refusal by reason for the platform', () => {
+  it('[AVP-CAN-26] [AVP-CAN-30] counts every refusal by reason for the platform', () => {
     const { a } = setup(ring);
     a.drv.raw([txBytes({ msgType: 7 })]);
     a.drv.raw([txBytes({ canId: 0x800 })]);

@@ -58,7 +58,7 @@ describe('virtio-fs configuration', () => {
     expect(() => new FsDevice({ tag: 'a\0b', share })).toThrow(RangeError);
   });
 
-  it('[AVP-FS-3] refuses num_request_queues 0', () => {
+  it('[AVP-FS-31] refuses num_request_queues 0', () => {
     expect(() => new FsDevice({ tag: 't', share: new FsShare(hostTree()), numRequestQueues: 0 })).toThrow(RangeError);
   });
 
@@ -77,7 +77,7 @@ describe('virtio-fs configuration', () => {
 });
 
 describe.each(RING_TYPES)('virtio-fs queues (%s ring)', (ring) => {
-  it('[AVP-FS-3] [AVP-FS-4] serves every request queue, with or without the notification queue, in one session', () => {
+  it('[AVP-FS-3] [AVP-FS-31] [AVP-FS-4] serves every request queue, with or without the notification queue, in one session', () => {
     for (const notifications of [false, true]) {
       const m = mount(ring, { dev: { numRequestQueues: 3, notifications } });
       expect(m.lb.queues.length).toBe(notifications ? 5 : 4);

@@ -30,7 +30,7 @@ describe.each(RING_TYPES)('link status (%s ring)', (ring) => {
     expect(g.dev.config.generation).toBe(gen0 + 2);
   });
 
-  it('[AVP-NET-24] while the link is down, delivers nothing and drops transmitted packets, returning their buffers', () => {
+  it('[AVP-NET-34] while the link is down, delivers nothing and drops transmitted packets, returning their buffers', () => {
     const g = guest(ring);
     g.drv.postRx(2);
     g.dev.setLink({ up: false });
@@ -54,7 +54,7 @@ describe.each(RING_TYPES)('link status (%s ring)', (ring) => {
     expect(g.dev.config.u16(NET_CFG_STATUS) & VIRTIO_NET_S_LINK_UP).toBe(1);
   });
 
-  it('[AVP-NET-25] takes the link down before it changes speed or duplex under a link that is up', () => {
+  it('[AVP-NET-25] [AVP-NET-33] takes the link down before it changes speed or duplex under a link that is up', () => {
     const g = guest(ring, { speed: 1000 });
     const seen: { up: number; speed: number }[] = [];
     g.dev.config.setChangeListener(() => seen.push({ up: g.dev.config.u16(NET_CFG_STATUS) & 1, speed: g.dev.config.u32(NET_CFG_SPEED) }));

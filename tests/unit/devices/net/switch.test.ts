@@ -8,7 +8,7 @@ import * as C from '../../../../src/lib/devices/net/control.ts';
 import { NetDevice, type NetDeviceOptions } from '../../../../src/lib/devices/net/device.ts';
 import { NetDriver } from '../../../../src/lib/devices/net/driver.ts';
 import { NetTap } from '../../../../src/lib/devices/net/backend.ts';
-import { parseFrame, parseMac, untag } from '../../../../src/lib/devices/net/ethernet.ts';
+import { buildFrame, parseFrame, parseMac, untag } from '../../../../src/lib/devices/net/ethernet.ts';
 import { type PortOptions, VirtualSwitch } from '../../../../src/lib/devices/net/switch.ts';
 import * as F from '../../../../src/lib/devices/net/features.ts';
 import { ALL, frame, MAC_A, MAC_B, MAC_C, withoutBits } from './harness.ts';
@@ -150,6 +150,21 @@ describe.each(RING_TYPES)('two guests on the virtual switch (%s ring)', (ring) =
     expect(sw.drops['link-local']).toBe(16);
     a.drv.send(frame('01:80:c2:00:00:10', MAC_A)); // just outside the reserved block
     expect(b.drv.receive()).toHaveLength(1);
+  });
+
+  it('[AVP-TSN-12] relays no gPTP message between a guest and the physical network, in either direction', () => {
+    const sw = new VirtualSwitch();
+    const a = guestOn(sw, ring, MAC_A);
+    a.drv.control(C.ctrlRxMode(C.VIRTIO_NET_CTRL_RX_PROMISC, true));
+    const phy = new NetTap();
+    sw.plug(phy, { mode: 'trunk', vlans: [], nativeVlan: 1 });
+    // A gPTP Sync message: the 802.1AS link-local group address and EtherType 0x88F7.
+    const sync = buildFrame({ dst: '01:80:c2:00:00:0e', src: MAC_B, ethertype: 0x88f7, payload: new Uint8Array(44) });
+    phy.send(sync);
+    expect(a.drv.receive()).toHaveLength(0);
+    a.drv.send(buildFrame({ dst: '01:80:c2:00:00:0e', src: MAC_A, ethertype: 0x88f7, payload: new Uint8Array(44) }));
+    expect(phy.take()).toHaveLength(0);
+    expect(sw.drops['link-local']).toBe(2);
   });
 
   it('[AVP-TSN-1] carries a guest\'s 802.1Q tag through the device unchanged in both directions', () => {

@@ -87,7 +87,7 @@ describe.each(RING_TYPES)('DeviceLifecycle (%s ring)', (ring) => {
     expect(lc.log).toEqual([]);
   });
 
-  it('[AVP-LIFE-1] an out-of-order step is refused and the device needs a reset', () => {
+  it('[AVP-LIFE-1] [AVP-LIFE-17] [AVP-LIFE-24] an out-of-order step is refused and the device needs a reset', () => {
     const lc = lifecycle();
     lc.writeStatus(ACKNOWLEDGE);
     lc.writeStatus(ACKNOWLEDGE | FEATURES_OK);
@@ -119,7 +119,7 @@ describe.each(RING_TYPES)('DeviceLifecycle (%s ring)', (ring) => {
     expect(dev.active).toBe(false);
   });
 
-  it('[AVP-LIFE-3] callbacks a device makes after a reset, through its old environment, are dropped', () => {
+  it('[AVP-LIFE-18] callbacks a device makes after a reset, through its old environment, are dropped', () => {
     const dev = new Recorder();
     const lc = live(lifecycle(dev), ring);
     const old = dev.envs[0];
@@ -143,7 +143,43 @@ describe.each(RING_TYPES)('DeviceLifecycle (%s ring)', (ring) => {
     expect(lc.status & DRIVER_OK).toBe(0);
   });
 
-  it('[AVP-LIFE-6] feature writes after FEATURES_OK change nothing and need a reset', () => {
+  it('[AVP-LIFE-4] FEATURES_OK does not stick for a bit accepted in any word a transport can address, above bit 127 included', () => {
+    for (const sel of [1, 3, 4, 7, 0xffff_ffff]) {
+      const lc = lifecycle();
+      lc.writeStatus(ACKNOWLEDGE | DRIVER);
+      writeFeatures(lc, lc.offered & ~bit(VIRTIO_F_RING_PACKED));
+      // A bit the device did not offer: in word 1 bit 63 (never offered), in word 3 bit 127, beyond that any bit.
+      lc.writeDriverFeatureWord(sel, sel === 1 ? 0x8000_0000 | featureWord(lc.offered, 1) : sel === 3 ? 0x8000_0000 : 1);
+      lc.writeStatus(ACKNOWLEDGE | DRIVER | FEATURES_OK);
+      expect(lc.status & FEATURES_OK, `word ${sel}`).toBe(0);
+      expect(lc.lastEvent?.code, `word ${sel}`).toBe('FEATURES_REFUSED');
+    }
+  });
+
+  it('[AVP-LIFE-4] a driver that clears a word beyond bit 127 again gets FEATURES_OK', () => {
+    const lc = lifecycle();
+    lc.writeStatus(ACKNOWLEDGE | DRIVER);
+    writeFeatures(lc, lc.offered & ~bit(VIRTIO_F_RING_PACKED));
+    lc.writeDriverFeatureWord(5, 2);
+    expect(lc.lastEvent?.code).toBe('FEATURE_WORD_UNDEFINED');
+    lc.writeDriverFeatureWord(5, 0);
+    lc.writeStatus(ACKNOWLEDGE | DRIVER | FEATURES_OK);
+    expect(lc.status & FEATURES_OK).toBe(FEATURES_OK);
+  });
+
+  it('[AVP-LIFE-19] the device has no negotiated features before it keeps FEATURES_OK', () => {
+    const dev = rng();
+    const lc = lifecycle(dev);
+    lc.writeStatus(ACKNOWLEDGE | DRIVER);
+    writeFeatures(lc, lc.offered & ~bit(VIRTIO_F_RING_PACKED));
+    expect(lc.negotiated).toBeNull();
+    expect(dev.active).toBe(false);
+    lc.writeStatus(ACKNOWLEDGE | DRIVER | FEATURES_OK);
+    expect(lc.status & FEATURES_OK).toBe(FEATURES_OK);
+    expect(lc.negotiated).toBe(lc.offered & ~bit(VIRTIO_F_RING_PACKED));
+  });
+
+  it('[AVP-LIFE-6] [AVP-LIFE-17] feature writes after FEATURES_OK change nothing and need a reset', () => {
     const lc = toFeaturesOk(lifecycle(), ring);
     const before = lc.driverFeatures;
     lc.writeDriverFeatureWord(0, 0);
@@ -164,7 +200,7 @@ describe.each(RING_TYPES)('DeviceLifecycle (%s ring)', (ring) => {
     expect(lc.lastEvent?.code).toBe('QUEUE_ENABLED');
   });
 
-  it('[AVP-LIFE-8] a queue with an area outside guest memory is not enabled', () => {
+  it('[AVP-LIFE-8] [AVP-LIFE-17] a queue with an area outside guest memory is not enabled', () => {
     const lc = toFeaturesOk(lifecycle(), ring);
     lc.setQueueSize(0, 8);
     lc.setQueueArea(0, 'desc', BigInt(MEM - 16));
@@ -203,7 +239,7 @@ describe.each(RING_TYPES)('DeviceLifecycle (%s ring)', (ring) => {
     expect(lc.lastEvent?.code).toBe('NOTIFY_STATE');
   });
 
-  it('[AVP-TRANS-7] [AVP-TRANS-9] a queue the driver disabled is not handed to the device, and its notifications are refused', () => {
+  it('[AVP-TRANS-7] [AVP-TRANS-9] [AVP-TRANS-25] a queue the driver disabled is not handed to the device, and its notifications are refused', () => {
     const dev = new Recorder();
     const lc = toFeaturesOk(lifecycle(dev), ring);
     setUpQueue(lc, 0, ring);
@@ -234,7 +270,7 @@ describe.each(RING_TYPES)('DeviceLifecycle (%s ring)', (ring) => {
     expect(lc.counts.DEVICE_ERROR).toBe(1);
   });
 
-  it('[AVP-LIFE-11] a configuration change moves the generation and, once live, interrupts', () => {
+  it('[AVP-LIFE-11] [AVP-LIFE-21] a configuration change moves the generation and, once live, interrupts', () => {
     const dev = new BlockDevice(new MemoryBlockBackend({ sectors: 8 }));
     const lc = lifecycle(dev);
     const g0 = lc.configGeneration;
@@ -260,7 +296,7 @@ describe.each(RING_TYPES)('DeviceLifecycle (%s ring)', (ring) => {
     expect(lc.lastEvent?.code).toBe('CONFIG_WRITE_STATE');
   });
 
-  it('[AVP-LIFE-12] a field the device type lets the driver write at any time is written even before negotiation', () => {
+  it('[AVP-LIFE-23] a field the device type lets the driver write at any time is written even before negotiation', () => {
     const dev = new Recorder();
     const writes: number[] = [];
     Object.assign(dev, {
@@ -274,7 +310,7 @@ describe.each(RING_TYPES)('DeviceLifecycle (%s ring)', (ring) => {
     expect(lc.log.map((e) => e.code)).toEqual(['CONFIG_WRITE_STATE']);
   });
 
-  it('[AVP-LIFE-13] a device model that throws is recorded as DEVICE_ERROR; the transport carries on', () => {
+  it('[AVP-LIFE-25] a device model that throws is recorded as DEVICE_ERROR; the transport carries on', () => {
     const dev = new Recorder();
     const lc = live(lifecycle(dev), ring);
     dev.throwOnNotify = true;
@@ -289,7 +325,7 @@ describe.each(RING_TYPES)('DeviceLifecycle (%s ring)', (ring) => {
     expect(dev.notified).toEqual([0]);
   });
 
-  it('[AVP-LIFE-14] counts every violation by code, across resets', () => {
+  it('[AVP-LIFE-14] [AVP-LIFE-24] [AVP-LIFE-26] [AVP-TRANS-24] counts every violation by code, across resets', () => {
     const lc = lifecycle();
     lc.notify(0);
     lc.writeStatus(0);

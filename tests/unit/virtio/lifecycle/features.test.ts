@@ -65,7 +65,7 @@ describe('selectFeatures (the driver)', () => {
     expect(r.ok).toBe(false);
   });
 
-  it('accepts only offered bits it wants, and follows the ring choice', () => {
+  it('[AVP-LIFE-20] accepts only offered bits it wants, VIRTIO_F_VERSION_1 always, and follows the ring choice', () => {
     const offered = featureSet(0, 28, VIRTIO_F_VERSION_1, VIRTIO_F_RING_PACKED);
     const all = selectFeatures(offered);
     expect(all.ok && all.accepted).toBe(offered);

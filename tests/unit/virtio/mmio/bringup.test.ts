@@ -90,7 +90,7 @@ describe.each(RING_TYPES)('MMIO bring-up and use (%s ring)', (ring) => {
     expect(again.handleInterrupt().completions.get(0)?.[0].len).toBe(8);
   });
 
-  it('[AVP-LIFE-11] readConfig retries while the generation moves under it', () => {
+  it('[AVP-LIFE-22] readConfig retries while the generation moves under it', () => {
     const dev = new BlockDevice(new MemoryBlockBackend({ sectors: 8 }));
     const { transport } = pair(dev);
     let resizes = 0;

@@ -55,27 +55,27 @@ describe('no legacy interface', () => {
 });
 
 describe('access rules', () => {
-  it('[AVP-TRANS-3] a read of a hole reads 0 and is recorded', () => {
+  it('[AVP-TRANS-3] [AVP-TRANS-22] a read of a hole reads 0 and is recorded', () => {
     const t = rngMmio();
     expect(t.read(0x018)).toBe(0);
     expect(t.lifecycle.lastEvent?.code).toBe('REGISTER_UNDEFINED');
   });
 
-  it('[AVP-TRANS-3] a write to a read-only register has no effect', () => {
+  it('[AVP-TRANS-3] [AVP-TRANS-22] a write to a read-only register has no effect', () => {
     const t = rngMmio();
     t.write(R.MMIO_DEVICE_ID, 9);
     expect(t.read(R.MMIO_DEVICE_ID)).toBe(4);
     expect(t.lifecycle.log[0].code).toBe('REGISTER_READ_ONLY');
   });
 
-  it('[AVP-TRANS-3] a read of a write-only register reads 0', () => {
+  it('[AVP-TRANS-3] [AVP-TRANS-22] a read of a write-only register reads 0', () => {
     const t = rngMmio();
     t.write(R.MMIO_QUEUE_SEL, 3);
     expect(t.read(R.MMIO_QUEUE_SEL)).toBe(0);
     expect(t.lifecycle.lastEvent?.code).toBe('REGISTER_WRITE_ONLY');
   });
 
-  it('[AVP-TRANS-3] control registers take 32-bit accesses only', () => {
+  it('[AVP-TRANS-3] [AVP-TRANS-22] control registers take 32-bit accesses only', () => {
     const t = rngMmio();
     expect(t.read(R.MMIO_MAGIC_VALUE, 2)).toBe(0);
     t.write(R.MMIO_STATUS, ACKNOWLEDGE, 1);
@@ -106,7 +106,7 @@ describe('feature selectors', () => {
     expect(t.lifecycle.log).toEqual([]);
   });
 
-  it('[AVP-TRANS-4] a DeviceFeatures read before the selector is written is recorded', () => {
+  it('[AVP-TRANS-23] a DeviceFeatures read before the selector is written is recorded', () => {
     const t = rngMmio();
     t.read(R.MMIO_DEVICE_FEATURES);
     expect(t.lifecycle.lastEvent?.code).toBe('SELECTOR_NOT_WRITTEN');
@@ -130,14 +130,14 @@ describe('configuration space', () => {
     expect(t.read(R.MMIO_CONFIG + 1, 1)).toBe(0x02);
   });
 
-  it('[AVP-TRANS-8] refuses unaligned configuration accesses', () => {
+  it('[AVP-TRANS-8] [AVP-TRANS-26] refuses unaligned configuration accesses', () => {
     const t = blkMmio();
     expect(t.read(R.MMIO_CONFIG + 1, 2)).toBe(0);
     expect(t.read(R.MMIO_CONFIG + 2, 4)).toBe(0);
     expect(t.lifecycle.counts.REGISTER_WIDTH).toBe(2);
   });
 
-  it('[AVP-TRANS-8] ConfigGeneration changes when the device changes its configuration', () => {
+  it('[AVP-TRANS-27] ConfigGeneration changes when the device changes its configuration', () => {
     const dev = new BlockDevice(new MemoryBlockBackend({ sectors: 8 }));
     const t = new MmioTransport(dev, mem());
     const g = t.read(R.MMIO_CONFIG_GENERATION);
@@ -147,7 +147,7 @@ describe('configuration space', () => {
     expect(t.read(R.MMIO_CONFIG, 4)).toBe(9);
   });
 
-  it('a read past the end of the configuration space reads 0 and is recorded', () => {
+  it('[AVP-TRANS-26] a read past the end of the configuration space reads 0 and is recorded', () => {
     const t = rngMmio();
     expect(t.read(R.MMIO_CONFIG, 4)).toBe(0);
     expect(t.lifecycle.lastEvent?.code).toBe('CONFIG_OUT_OF_RANGE');
@@ -171,7 +171,7 @@ describe('queues and shared memory', () => {
     ]);
   });
 
-  it('[AVP-TRANS-17] QueueReset is not available: VIRTIO_F_RING_RESET is never offered', () => {
+  it('[AVP-TRANS-17] [AVP-TRANS-19] QueueReset is not available: VIRTIO_F_RING_RESET is never offered', () => {
     const t = rngMmio();
     t.write(R.MMIO_STATUS, ACKNOWLEDGE | DRIVER);
     t.write(R.MMIO_QUEUE_RESET, 1);

@@ -53,7 +53,7 @@ describe.each(RING_TYPES)('PCI bring-up and use (%s ring)', (ring) => {
 });
 
 describe('common configuration rules', () => {
-  it('[AVP-TRANS-12] the driver refuses a function with another vendor or a transitional device ID', () => {
+  it('[AVP-TRANS-29] the driver refuses a function with another vendor or a transitional device ID', () => {
     const { t } = pci(new EntropyDevice({ source: new DeterministicEntropySource(1) }));
     const other = { ...t, configRead: (o: number, w?: 1 | 2 | 4) => (o === L.PCI_CFG_DEVICE_ID ? 0x1005 : t.configRead(o, w)), barRead: t.barRead.bind(t), barWrite: t.barWrite.bind(t) };
     const r = new PciDriver(other, GuestMemory.create(MEM), HEAP).init();
@@ -69,7 +69,7 @@ describe('common configuration rules', () => {
     expect(t.barRead(0, common('queue_size'), 2)).toBe(0);
   });
 
-  it('[AVP-TRANS-13] refuses writes of read-only fields, a 0 in queue_enable, and wrong widths', () => {
+  it('[AVP-TRANS-30] refuses writes of read-only fields, a 0 in queue_enable, and wrong widths', () => {
     const { t } = pci(new EntropyDevice({ source: new DeterministicEntropySource(1) }));
     t.barWrite(0, common('num_queues'), 9, 2);
     t.barWrite(0, common('device_status'), ACKNOWLEDGE | DRIVER, 1);
@@ -87,7 +87,7 @@ describe('common configuration rules', () => {
     expect(t.barRead(0, common('config_msix_vector'), 2)).toBe(L.VIRTIO_MSI_NO_VECTOR);
   });
 
-  it('[AVP-TRANS-9] a notification must carry the index of the queue whose address it hits', () => {
+  it('[AVP-TRANS-28] a notification must carry the index of the queue whose address it hits', () => {
     const { t, driver } = pci(new EntropyDevice({ source: new DeterministicEntropySource(1) }));
     driver.init();
     t.barWrite(0, BAR0_NOTIFY, 3, 2);
