@@ -21,6 +21,7 @@ export * from './virtio/driver-requests.ts';
 export * from './virtio/driver-init.ts';
 export * from './virtio/config-read.ts';
 export * as conformance from './conformance/index.ts';
+export * from './rich-output.ts';
 // Device models: one line each, added by the model's author.
 export * as net from './devices/net/index.ts';
 export * as block from './devices/block/index.ts';
@@ -29,3 +30,5 @@ export * as fs from './devices/fs/index.ts';
 export * as can from './devices/can/index.ts';
 export * as vsock from './devices/vsock/index.ts';
 export * as vconsole from './devices/console/index.ts';
+export * as input from './devices/input/index.ts';
+export * as gpu from './devices/gpu/index.ts';

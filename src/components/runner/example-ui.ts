@@ -1,5 +1,7 @@
 // The Run, Edit and Reset buttons of an embedded example. Loaded on first use, never at page
 // load: the page's inline bootstrap imports this module when a button is pressed.
+import { imageDataUrl, imagePlaceholder, parseImageRecord } from '../../lib/rich-output.ts';
+
 export const TIME_LIMIT_MS = 5000;
 
 interface State {
@@ -18,12 +20,38 @@ function setStatus(fig: HTMLElement, text: string, kind: 'running' | 'ok' | 'err
   s.dataset.kind = kind;
 }
 
+// #region rich-output
+/** Output text with image records replaced by placeholders; each record's picture goes to `media`. */
+function renderChunk(text: string, media: HTMLElement): string {
+  return text
+    .split('\n')
+    .map((line) => {
+      const img = parseImageRecord(line);
+      if (!img) return line;
+      const el = document.createElement('img');
+      el.className = 'example-image';
+      el.src = imageDataUrl(img);
+      el.alt = img.alt;
+      media.append(el);
+      return imagePlaceholder(img);
+    })
+    .join('\n');
+}
+
+function builtMedia(fig: HTMLElement): Node[] {
+  const t = fig.querySelector('template.example-built-media') as HTMLTemplateElement | null;
+  return t ? Array.from(t.content.cloneNode(true).childNodes) : [];
+}
+// #endregion rich-output
+
 // #region run
 function run(fig: HTMLElement, st: State) {
   st.worker?.terminate();
   const out = fig.querySelector('.example-output code') as HTMLElement;
   const label = fig.querySelector('.example-output-label') as HTMLElement;
+  const media = fig.querySelector('.example-media') as HTMLElement;
   out.textContent = '';
+  media.replaceChildren();
   label.textContent = 'Output (this run)';
   setStatus(fig, 'Running…', 'running');
   const started = performance.now();
@@ -38,7 +66,7 @@ function run(fig: HTMLElement, st: State) {
     if (m.type === 'out') {
       const span = document.createElement('span');
       if (m.stream === 'stderr') span.className = 'stderr';
-      span.textContent = m.text ?? '';
+      span.textContent = renderChunk(m.text ?? '', media);
       out.append(span);
       return;
     }
@@ -79,6 +107,7 @@ function reset(fig: HTMLElement, st: State) {
   (fig.querySelector('[data-example-action="reset"]') as HTMLElement).hidden = true;
   const out = fig.querySelector('.example-output code') as HTMLElement;
   out.textContent = (fig.querySelector('template.example-built-output') as HTMLTemplateElement).content.textContent ?? '';
+  (fig.querySelector('.example-media') as HTMLElement).replaceChildren(...builtMedia(fig));
   (fig.querySelector('.example-output-label') as HTMLElement).textContent = 'Output (recorded at build)';
   setStatus(fig, 'Reset to the original source.', 'ok');
 }

@@ -14,6 +14,9 @@ import { CAN_RX_OVERFLOW_POLICIES } from '../devices/can/rx.ts';
 import { FsDevice } from '../devices/fs/device.ts';
 import { MemFs } from '../devices/fs/memfs.ts';
 import { FsShare } from '../devices/fs/share.ts';
+import { InputDevice } from '../devices/input/device.ts';
+import { absPointerProfile, keyboardProfile, relPointerProfile, steeringKeysProfile, touchscreenProfile } from '../devices/input/profile.ts';
+import { GpuDevice } from '../devices/gpu/device.ts';
 import type { VirtioDevice } from '../virtio/device.ts';
 import { hexBytes } from './parse-vector.ts';
 
@@ -78,6 +81,31 @@ const consoleOptions = z
   })
   .strict();
 
+const gpuOptions = z
+  .object({
+    scanouts: z.number().int().min(1).max(16).optional(),
+    edid: z.boolean().optional(),
+    /** Output size of each scanout (null: nothing connected); default 1024x768 on scanout 0. */
+    modes: z.array(z.object({ width: z.number().int().min(1).max(4095), height: z.number().int().min(1).max(4095) }).strict().nullable()).max(16).optional(),
+    /** Capability sets of a host renderer; any makes the device offer VIRGL and CONTEXT_INIT. */
+    capsets: z.array(z.object({ id: z.number().int().min(1).max(255), maxVersion: z.number().int().nonnegative(), data: hex }).strict()).optional(),
+    /** Host memory for resource images, in bytes (the OUT_OF_MEMORY budget). */
+    hostMemory: z.number().int().nonnegative().optional(),
+  })
+  .strict();
+
+const inputOptions = z
+  .object({
+    kind: z.enum(['keyboard', 'mouse', 'tablet', 'touchscreen', 'steering-keys']),
+    /** Events held while the driver has no eventq buffer. */
+    backlog: z.number().int().min(1).max(4096).optional(),
+    /** Keys physically held when the device is created: reported at DRIVER_OK. */
+    pressed: z.array(z.number().int().min(0).max(1023)).optional(),
+  })
+  .strict();
+
+const INPUT_KINDS = { keyboard: keyboardProfile, mouse: relPointerProfile, tablet: absPointerProfile, touchscreen: touchscreenProfile, 'steering-keys': steeringKeysProfile } as const;
+
 export const DEVICE_MODELS: readonly DeviceModelEntry[] = [
   {
     model: 'virtio-blk',
@@ -129,6 +157,28 @@ export const DEVICE_MODELS: readonly DeviceModelEntry[] = [
       const tree = new MemFs();
       for (const [path, text] of Object.entries(files ?? {})) tree.writeFile(path, text); // makes the folders
       return new FsDevice({ tag, share: new FsShare(tree, { readOnly }) });
+    },
+  },
+  {
+    model: 'virtio-gpu',
+    summary: '2D GPU on a standalone display (no compositor); capsets only if given',
+    options: gpuOptions,
+    create: (o) => {
+      const { capsets, hostMemory, ...rest } = gpuOptions.parse(o);
+      return new GpuDevice({
+        ...rest,
+        capsets: capsets?.map((c) => ({ id: c.id, maxVersion: c.maxVersion, data: hexBytes(c.data) })),
+        limits: hostMemory === undefined ? undefined : { hostMemory },
+      });
+    },
+  },
+  {
+    model: 'virtio-input',
+    summary: 'input device of one kind (keyboard, mouse, tablet, touchscreen, steering-wheel keys) with no source attached',
+    options: inputOptions,
+    create: (o) => {
+      const { kind, ...rest } = inputOptions.parse(o);
+      return new InputDevice({ profile: INPUT_KINDS[kind](), ...rest });
     },
   },
 ];
