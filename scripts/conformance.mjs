@@ -1,23 +1,48 @@
 // `npm run conformance -- <file-or-folder> …`: replays conformance vector files against the
 // reference implementation, one line per case and a closing summary; exits 1 on any failure
 // or malformed file. Without arguments it runs the vectors shipped with the spec.
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { vectorJsonSchema } from '../src/lib/conformance/vector-schema.ts';
+import { vectorJsonSchemaV1 } from '../src/lib/conformance/vector-schema-v1.ts';
+import { parseVectorFile } from '../src/lib/conformance/parse-vector.ts';
+import { formatVectorJson } from '../src/lib/conformance/vector-json.ts';
 import { deviceVectorJsonSchema } from '../src/lib/conformance/device-vector-schema.ts';
-import { DEVICE_SCHEMA_FILE, DEVICE_VECTORS_DIR, loadAnyVectorFile, runAnyVectorFile, SCHEMA_FILE, VECTORS_DIR, vectorPaths } from '../src/lib/spec/vector-files.ts';
+import { DEVICE_SCHEMA_FILE, DEVICE_VECTORS_DIR, loadAnyVectorFile, runAnyVectorFile, SCHEMA_FILE, SCHEMA_FILE_V1, VECTORS_DIR, vectorPaths } from '../src/lib/spec/vector-files.ts';
 
 const args = process.argv.slice(2);
 if (args.includes('--help')) {
   console.log(`usage: npm run conformance -- [file-or-folder …]   (default: ${VECTORS_DIR} and ${DEVICE_VECTORS_DIR})`);
-  console.log(`       npm run conformance -- --write-schema           (regenerates ${join(VECTORS_DIR, SCHEMA_FILE)} and ${join(DEVICE_VECTORS_DIR, DEVICE_SCHEMA_FILE)})`);
+  console.log(`       npm run conformance -- --write-schema           (regenerates ${join(VECTORS_DIR, SCHEMA_FILE)}, ${SCHEMA_FILE_V1} and ${join(DEVICE_VECTORS_DIR, DEVICE_SCHEMA_FILE)})`);
+  console.log('       npm run conformance -- --upgrade <file> …     (rewrites version 1 virtqueue vector files as version 2)');
   console.log('A file is a virtqueue or a device vector file according to its "format" field.');
   process.exit(0);
 }
+if (args[0] === '--upgrade') {
+  // Version 1 virtqueue vector files, rewritten in place as version 2; other files are left alone.
+  let failures = 0;
+  for (const path of args.slice(1)) {
+    try {
+      const text = readFileSync(path, 'utf8');
+      const head = JSON.parse(text);
+      if (head.format !== 'avp-virtqueue-vectors' || head.version !== 1) {
+        console.log(`skip  ${path}: not a version 1 virtqueue vector file`);
+        continue;
+      }
+      writeFileSync(path, formatVectorJson(parseVectorFile(path, text)));
+      console.log(`wrote ${path} as version 2`);
+    } catch (e) {
+      failures++;
+      console.log(`ERROR ${e.message}`);
+    }
+  }
+  process.exit(failures ? 1 : 0);
+}
 if (args.includes('--write-schema')) {
   writeFileSync(join(VECTORS_DIR, SCHEMA_FILE), JSON.stringify(vectorJsonSchema(), null, 2) + '\n');
+  writeFileSync(join(VECTORS_DIR, SCHEMA_FILE_V1), JSON.stringify(vectorJsonSchemaV1(), null, 2) + '\n');
   writeFileSync(join(DEVICE_VECTORS_DIR, DEVICE_SCHEMA_FILE), JSON.stringify(deviceVectorJsonSchema(), null, 2) + '\n');
-  console.log(`wrote ${join(VECTORS_DIR, SCHEMA_FILE)} and ${join(DEVICE_VECTORS_DIR, DEVICE_SCHEMA_FILE)}`);
+  console.log(`wrote ${join(VECTORS_DIR, SCHEMA_FILE)}, ${join(VECTORS_DIR, SCHEMA_FILE_V1)} and ${join(DEVICE_VECTORS_DIR, DEVICE_SCHEMA_FILE)}`);
   process.exit(0);
 }
 let passed = 0;

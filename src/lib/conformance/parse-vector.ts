@@ -1,6 +1,9 @@
-// Reading a vector file: JSON syntax, then the v1 schema. Every problem names the file and
-// the path of the field, so a vendor fixing a hand-written vector knows where to look.
+// Reading a vector file: JSON syntax, then the schema of its version (1 or 2; a version 1
+// file is converted to version 2). Every problem names the file and the path of the field, so
+// a vendor fixing a hand-written vector knows where to look.
 import { VECTOR_FORMAT, VECTOR_VERSION, type VectorFile, vectorFile } from './vector-schema.ts';
+import { VECTOR_V1, vectorFileV1 } from './vector-schema-v1.ts';
+import { upgradeVectorFile } from './vector-upgrade.ts';
 
 export class VectorFormatError extends Error {
   readonly file: string;
@@ -17,21 +20,31 @@ function pathOf(path: readonly PropertyKey[]): string {
 
 // #region parse-vector
 export function parseVectorFile(file: string, text: string): VectorFile {
-  return parseWithSchema(file, text, vectorFile, VECTOR_FORMAT, VECTOR_VERSION);
+  const json = parseJson(file, text);
+  if (versionOf(json) === VECTOR_V1) return upgradeVectorFile(checkSchema(file, json, vectorFileV1, VECTOR_FORMAT, [VECTOR_V1]));
+  return checkSchema(file, json, vectorFile, VECTOR_FORMAT, [VECTOR_V1, VECTOR_VERSION]);
+}
+
+const versionOf = (json: unknown) => (json && typeof json === 'object' ? (json as { version?: unknown }).version : undefined);
+
+function parseJson(file: string, text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new VectorFormatError(file, `not valid JSON: ${(e as Error).message}`);
+  }
 }
 
 /** JSON, then a format's schema; every problem names the file and the field path. */
 export function parseWithSchema<T>(file: string, text: string, schema: import('zod').ZodType<T>, format: string, version: number): T {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new VectorFormatError(file, `not valid JSON: ${(e as Error).message}`);
-  }
+  return checkSchema(file, parseJson(file, text), schema, format, [version]);
+}
+
+function checkSchema<T>(file: string, json: unknown, schema: import('zod').ZodType<T>, format: string, versions: readonly number[]): T {
   // Say "wrong version" plainly rather than as a literal mismatch deep in a union.
   const head = json as { format?: unknown; version?: unknown } | null;
-  if (head && typeof head === 'object' && head.format === format && head.version !== version) {
-    throw new VectorFormatError(file, `field "version": ${JSON.stringify(head.version)} is not supported; this runner reads version ${version}`);
+  if (head && typeof head === 'object' && head.format === format && !versions.includes(head.version as number)) {
+    throw new VectorFormatError(file, `field "version": ${JSON.stringify(head.version)} is not supported; this runner reads version ${versions.join(' and ')}`);
   }
   const r = schema.safeParse(json);
   if (r.success) return r.data;
@@ -73,6 +86,12 @@ export function toHex(bytes: Uint8Array): string {
   return [...bytes].map((b) => b.toString(16).padStart(2, '0')).join('');
 }
 
+/** A 32-bit value of a vector (an integer or a "0x" string) as a number. */
 export function numOf(v: number | string): number {
   return typeof v === 'number' ? v : parseInt(v.slice(2), 16);
+}
+
+/** A 64-bit value of a vector ("0x" string, or a version 1 integer) as a bigint. */
+export function bigOf(v: number | string): bigint {
+  return typeof v === 'number' ? BigInt(v) : BigInt(v);
 }

@@ -7,8 +7,8 @@ import { bit, type Features, VIRTIO_F_EVENT_IDX, VIRTIO_F_IN_ORDER, VIRTIO_F_IND
 import { GuestMemory } from '../virtio/memory.ts';
 import { createDeviceQueue, createDriverQueue } from '../virtio/queue-factory.ts';
 import type { DeviceQueue, DriverQueue, QueueConfig } from '../virtio/queue.ts';
-import { hexBytes, numOf, toHex } from './parse-vector.ts';
-import type { VectorCase, VectorStep } from './vector-schema.ts';
+import { bigOf, hexBytes, numOf, toHex } from './parse-vector.ts';
+import type { ErrorExpectation, VectorCase, VectorStep } from './vector-schema.ts';
 
 export interface CaseResult {
   readonly name: string;
@@ -31,7 +31,28 @@ export function caseFeatures(c: VectorCase): Features {
 
 export class StepFailure extends Error {}
 
-const fmtBuf = (b: { addr: number; len: number; writable: boolean }) => `${b.writable ? 'w' : 'r'} 0x${b.addr.toString(16)}+${b.len}`;
+const fmtBuf = (b: { addr: number | bigint; len: number; writable: boolean }) => `${b.writable ? 'w' : 'r'} 0x${b.addr.toString(16)}+${b.len}`;
+
+/** Does an actual error code meet an expectation: one code, any of a list, or "*"? */
+export function errorMatches(want: ErrorExpectation, got: string): boolean {
+  return want === '*' || (Array.isArray(want) ? want.includes(got as never) : want === got);
+}
+
+const fmtWant = (want: ErrorExpectation) => (want === '*' ? 'any error' : Array.isArray(want) ? `one of ${want.join(', ')}` : want);
+
+/**
+ * A guest address of a vector as the number the reference queues use. An address above 2^53
+ * can name no byte of this implementation's memory, so any such address stands for "outside
+ * guest memory" and keeps that meaning as a number; only the driver, which writes addresses
+ * into descriptors, needs them exact.
+ */
+const addrOf = (v: string | number): number => Number(bigOf(v));
+
+function exactAddr(v: string | number, what: string): number {
+  const a = bigOf(v);
+  if (a > BigInt(Number.MAX_SAFE_INTEGER)) throw new StepFailure(`${what} 0x${a.toString(16)} is above 2^53, which the reference driver cannot place in a descriptor`);
+  return Number(a);
+}
 
 /** A vector that cannot even be set up: bytes outside its memory, a device queue that threw. */
 export class VectorSetupError extends Error {}
@@ -55,26 +76,47 @@ export class VectorSession {
   constructor(c: VectorCase) {
     this.case = c;
     try {
-      this.mem = GuestMemory.create(numOf(c.memory.size), numOf(c.memory.base ?? 0));
-      for (const w of c.writes ?? []) this.mem.write(numOf(w.addr), hexBytes(w.hex));
+      this.mem = new GuestMemory(
+        c.memory.regions.map((r) => {
+          const base = bigOf(r.base);
+          if (base > BigInt(Number.MAX_SAFE_INTEGER)) throw new Error(`region at 0x${base.toString(16)}: this implementation keeps memory below 2^53`);
+          return { base: Number(base), bytes: new Uint8Array(numOf(r.size)) };
+        }),
+      );
+      for (const w of c.writes ?? []) {
+        const bytes = hexBytes(w.hex);
+        const stride = BigInt(w.stride === undefined ? bytes.length : numOf(w.stride));
+        for (let i = 0n; i < BigInt(w.repeat ?? 1); i++) this.mem.write(bigOf(w.addr) + i * stride, bytes);
+      }
     } catch (e) {
       throw new VectorSetupError(`initial memory: ${(e as Error).message}`);
     }
-    this.config = { size: c.queueSize, descAddr: numOf(c.queue.desc), driverAddr: numOf(c.queue.driver), deviceAddr: numOf(c.queue.device) };
+    this.config = { size: c.queueSize, descAddr: addrOf(c.queue.desc), driverAddr: addrOf(c.queue.driver), deviceAddr: addrOf(c.queue.device) };
     const features = caseFeatures(c);
     // Set-up order as on a real system: the driver lays out and initializes its rings, then the
     // device starts. A case without driver steps describes rings written by hand: no driver.
     if (c.steps.some((s) => s.op.startsWith('driver.'))) {
       const area = c.driverIndirectArea;
-      const r = driverCall(() => createDriverQueue(this.mem, this.config, features, area ? { indirectArea: { addr: numOf(area.addr), size: numOf(area.size) } } : {}));
+      const start = !c.start ? undefined : 'lastAvail' in c.start ? { index: c.start.lastAvail } : { slot: c.start.nextAvail, wrap: c.start.availWrap };
+      const r = driverCall(() =>
+        createDriverQueue(this.mem, this.config, features, { ...(area ? { indirectArea: { addr: addrOf(area.addr), size: numOf(area.size) } } : {}), start }),
+      );
       if ('error' in r) this.driverError = r.error;
       else this.driver = r.value;
     }
     try {
-      this.device = createDeviceQueue(this.mem, this.config, features, { maxChainLength: c.deviceMaxChainLength });
+      this.device = createDeviceQueue(this.mem, this.config, features, { maxChainLength: c.deviceMaxChainLength, start: c.start });
     } catch (e) {
       // The device side must record a bad layout, not throw it (§2.1.2: it needs reset instead).
       throw new VectorSetupError(`device queue threw ${(e as Error).message}`);
+    }
+    const want = c.setup?.expect;
+    if (want) {
+      const got = this.device.error;
+      if ('ok' in want && got) throw new VectorSetupError(`setup: expected the device to accept the queue, got ${got.code}`);
+      if ('error' in want && !(got && errorMatches(want.error, String(got.code)))) {
+        throw new VectorSetupError(`setup: expected ${fmtWant(want.error)}, got ${got ? got.code : 'no error'}`);
+      }
     }
   }
 
@@ -116,6 +158,12 @@ export function runCase(c: VectorCase): CaseResult {
 }
 // #endregion run-case
 
+/** The outcome must be an error meeting the expectation. */
+function expectError(what: string, want: ErrorExpectation, got: unknown): void {
+  const code = got && typeof got === 'object' && 'error' in got ? String((got as { error: unknown }).error) : null;
+  if (code === null || !errorMatches(want, code)) throw new StepFailure(`${what}: expected ${fmtWant(want)}, got ${JSON.stringify(got)}`);
+}
+
 function expectEq(what: string, got: unknown, want: unknown): void {
   if (JSON.stringify(got) !== JSON.stringify(want)) throw new StepFailure(`${what}: expected ${JSON.stringify(want)}, got ${JSON.stringify(got)}`);
 }
@@ -137,10 +185,11 @@ const outcome = (v: unknown): string => (v === null ? 'nothing' : JSON.stringify
 function runStep(s: VectorStep, mem: GuestMemory, dev: () => DeviceQueue, drv: () => DriverQueue, popped: Map<number, DescriptorChain>): string {
   switch (s.op) {
     case 'driver.add': {
-      const bufs = s.buffers.map((b) => ({ addr: numOf(b.addr), len: numOf(b.len), writable: b.writable }));
+      const bufs = s.buffers.map((b) => ({ addr: exactAddr(b.addr, 'driver.add buffer address'), len: numOf(b.len), writable: b.writable }));
       const r = driverCall(() => drv().add(bufs, { indirect: s.indirect ?? false }));
       const got = 'error' in r ? { error: r.error } : { id: r.value };
-      if (s.expect) expectEq('driver.add', got, 'error' in s.expect ? s.expect : { id: numOf(s.expect.id) });
+      if (s.expect && 'error' in s.expect) expectError('driver.add', s.expect.error, got);
+      else if (s.expect) expectEq('driver.add', got, { id: numOf(s.expect.id) });
       else if ('error' in got) throw new StepFailure(`driver.add failed with ${got.error}`);
       const what = `${bufs.length} buffer${bufs.length > 1 ? 's' : ''}${s.indirect ? ' in an indirect table' : ''} (${bufs.map(fmtBuf).join(', ')})`;
       return 'error' in got ? `the driver cannot add ${what}: ${got.error}` : `the driver makes ${what} available as id ${got.id}`;
@@ -153,8 +202,8 @@ function runStep(s: VectorStep, mem: GuestMemory, dev: () => DeviceQueue, drv: (
     case 'driver.poll': {
       const r = driverCall(() => drv().pollUsed());
       const got = 'error' in r ? { error: r.error } : r.value && { id: r.value.id, len: r.value.len };
-      const want = s.expect === null || 'error' in s.expect ? s.expect : { id: numOf(s.expect.id), len: numOf(s.expect.len) };
-      expectEq('used buffer', got, want);
+      if (s.expect !== null && 'error' in s.expect) expectError('used buffer', s.expect.error, got);
+      else expectEq('used buffer', got, s.expect && { id: numOf(s.expect.id), len: numOf(s.expect.len) });
       return `the driver polls the used buffers: ${outcome(got)}`;
     }
     case 'driver.interrupts':
@@ -166,8 +215,8 @@ function runStep(s: VectorStep, mem: GuestMemory, dev: () => DeviceQueue, drv: (
       const got =
         r.kind === 'error' ? { error: String(r.error.code) } : r.kind === 'empty' ? { empty: true } : { chain: { id: r.chain.id, buffers: r.chain.buffers.map(fmtBuf) } };
       const e = s.expect;
-      const want = 'chain' in e ? { chain: { id: numOf(e.chain.id), buffers: e.chain.buffers.map((b) => fmtBuf({ addr: numOf(b.addr), len: numOf(b.len), writable: b.writable })) } } : e;
-      expectEq('pop', got, want);
+      if ('error' in e) expectError('pop', e.error, got);
+      else expectEq('pop', got, 'chain' in e ? { chain: { id: numOf(e.chain.id), buffers: e.chain.buffers.map((b) => fmtBuf({ addr: bigOf(b.addr), len: numOf(b.len), writable: b.writable })) } } : e);
       if ('chain' in e && e.chain.descCount !== undefined && r.kind === 'chain') expectEq('descCount', r.chain.descCount, numOf(e.chain.descCount));
       if (r.kind === 'error') return `the device rejects the ring: ${r.error.message}`;
       if (r.kind === 'empty') return 'the device finds nothing available';
@@ -176,9 +225,34 @@ function runStep(s: VectorStep, mem: GuestMemory, dev: () => DeviceQueue, drv: (
     case 'device.push': {
       const chain = popped.get(numOf(s.id));
       if (!chain) throw new StepFailure(`no popped chain with id ${numOf(s.id)} is waiting to be pushed`);
+      const len = bigOf(s.len);
+      // A length beyond what a number holds exactly is certainly beyond 32 bits: refused either way.
+      const asNumber = len > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(len);
+      let refusal: Error | null = null;
+      try {
+        dev().push(chain, asNumber);
+      } catch (e) {
+        if (!(e instanceof RangeError)) throw e;
+        refusal = e;
+      }
+      if (s.expect?.refused && !refusal) throw new StepFailure(`push of chain ${chain.id} with ${len} bytes: expected a refusal, the device took it`);
+      if (refusal && !s.expect?.refused) throw new StepFailure(`push of chain ${chain.id} with ${len} bytes was refused: ${refusal.message}`);
+      // A refused chain is still the device's to return.
+      if (refusal) return `the device may not return chain ${chain.id} with ${len} bytes: ${refusal.message}`;
       popped.delete(numOf(s.id));
-      dev().push(chain, numOf(s.len));
-      return `the device returns chain ${chain.id} with ${numOf(s.len)} bytes written`;
+      return `the device returns chain ${chain.id} with ${len} bytes written`;
+    }
+    case 'device.status': {
+      const err = dev().error;
+      const got = err ? { needsReset: true, error: String(err.code) } : { needsReset: false };
+      if (s.expect.needsReset && err) expectError('device status', s.expect.error, { error: String(err.code) });
+      else expectEq('device status', got.needsReset, s.expect.needsReset);
+      return err ? `the queue has stopped: ${err.code}; the device needs a reset` : 'the queue is running';
+    }
+    case 'device.state': {
+      const st = dev().ringState();
+      expectEq('ring state', st, s.expect);
+      return `the device stands at ${JSON.stringify(st)}`;
     }
     case 'device.notify': {
       const n = dev().needsNotification();
@@ -189,12 +263,12 @@ function runStep(s: VectorStep, mem: GuestMemory, dev: () => DeviceQueue, drv: (
       dev().setNotificationsEnabled(s.enabled);
       return `the device ${s.enabled ? 'asks for' : 'suppresses'} available buffer notifications`;
     case 'memory.write':
-      mem.write(numOf(s.addr), hexBytes(s.hex));
-      return `guest memory at 0x${numOf(s.addr).toString(16)} is overwritten`;
+      mem.write(bigOf(s.addr), hexBytes(s.hex));
+      return `guest memory at ${s.addr} is overwritten`;
     case 'memory.expect': {
       const want = hexBytes(s.hex);
-      expectEq(`memory at 0x${numOf(s.addr).toString(16)}`, toHex(mem.read(numOf(s.addr), want.length)), toHex(want));
-      return `guest memory at 0x${numOf(s.addr).toString(16)} holds ${toHex(want)}`;
+      expectEq(`memory at ${s.addr}`, toHex(mem.read(bigOf(s.addr), want.length)), toHex(want));
+      return `guest memory at ${s.addr} holds ${toHex(want)}`;
     }
   }
 }

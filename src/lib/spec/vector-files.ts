@@ -14,6 +14,8 @@ export const DEVICE_VECTORS_DIR = 'tests/conformance/device-vectors';
 export const DEVICE_SCHEMA_FILE = 'device-vectors.schema.json';
 /** The published JSON Schema sits beside the vectors; it is not a vector file itself. */
 export const SCHEMA_FILE = 'vectors.schema.json';
+/** The schema of version 1, for tools that still read version 1 files. */
+export const SCHEMA_FILE_V1 = 'vectors-v1.schema.json';
 const SCHEMA_SUFFIX = '.schema.json';
 
 /** Every .json file under the given files or folders, sorted; a missing path is an error. */
@@ -54,11 +56,13 @@ export function shippedVectors(root = process.cwd()): LoadedVectors[] {
 /** Error codes a vector file expects somewhere (device pops, driver polls and adds). */
 export function expectedCodes(v: VectorFile): string[] {
   const codes = new Set<string>();
+  // Only an expectation of exactly one code shows that the code arises; a set or "*" does not.
+  const note = (e: unknown) => {
+    if (e && typeof e === 'object' && 'error' in e && typeof e.error === 'string' && e.error !== '*') codes.add(e.error);
+  };
   for (const c of v.cases) {
-    for (const s of c.steps) {
-      const e = 'expect' in s ? s.expect : undefined;
-      if (e && typeof e === 'object' && 'error' in e) codes.add(e.error);
-    }
+    note(c.setup?.expect);
+    for (const s of c.steps) note('expect' in s ? s.expect : undefined);
   }
   return [...codes].sort();
 }

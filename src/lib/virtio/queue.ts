@@ -3,6 +3,7 @@
 // transport or a test driver never needs to know which layout was negotiated.
 import type { DescriptorChain } from './chain.ts';
 import type { VirtqError } from './errors.ts';
+import type { PackedRingState, SplitRingState } from './ring-state.ts';
 
 // #region queue-config
 /** Where the driver placed the queue, in the vocabulary of §2.6. */
@@ -37,6 +38,8 @@ export interface DeviceQueue {
   setNotificationsEnabled(on: boolean): void;
   /** The first fatal error; once set, the queue yields nothing else until reset. */
   readonly error: VirtqError | null;
+  /** Where the device stands, to stop the queue and start it again from there. */
+  ringState(): SplitRingState | PackedRingState;
 }
 // #endregion device-queue
 

@@ -10,7 +10,7 @@ const packedCase: VectorCase = {
   ring: 'packed',
   queueSize: 2,
   features: [],
-  memory: { size: '0x4000' },
+  memory: { regions: [{ base: '0x0', size: '0x4000' }] },
   queue: { desc: '0x1000', driver: '0x1100', device: '0x1104' },
   steps: [
     { op: 'driver.add', buffers: [{ addr: '0x2000', len: 8, writable: true }] },

@@ -23,10 +23,16 @@ import {
   writePackedDescFlags,
 } from './layout.ts';
 import { isAvailable, RingPosition, usedFlags } from './wrap-counter.ts';
+import { checkPackedRingState, packedInFlight, type PackedRingState } from '../ring-state.ts';
 
 export interface PackedDeviceOptions {
   /** The most descriptors the device accepts in one list (§2.8.18); default and cap: the queue size. */
   readonly maxChainLength?: number;
+  /**
+   * Where to start instead of slot 0 with both wrap counters 1 (a resumed queue). Slots between
+   * the used and the available position count as in flight; their buffers are not known.
+   */
+  readonly start?: PackedRingState;
 }
 
 /** One entry of PackedDeviceQueue.pushBatch. */
@@ -57,7 +63,7 @@ export class PackedDeviceQueue implements DeviceQueue {
   private err: VirtqError | null = null;
 
   /** Where the device stands on the ring (§2.8.1), for inspection: next slot to read, next to write, and the Device Ring Wrap Counter. */
-  ringState(): { nextAvail: number; availWrap: boolean; nextUsed: number; usedWrap: boolean } {
+  ringState(): PackedRingState {
     return { nextAvail: this.availPos.index, availWrap: this.availPos.wrap, nextUsed: this.usedPos.index, usedWrap: this.usedPos.wrap };
   }
 
@@ -70,6 +76,18 @@ export class PackedDeviceQueue implements DeviceQueue {
     this.inOrder = hasFeature(features, VIRTIO_F_IN_ORDER);
     this.outstanding = new OutstandingChains(this.inOrder, 'buffer ID');
     this.limit = Math.max(1, Math.min(opts.maxChainLength ?? config.size, config.size));
+    if (opts.start) {
+      // A bad start state is the caller's (the platform's) mistake, not the driver's: thrown.
+      checkPackedRingState(opts.start, config.size);
+      const inFlight = packedInFlight(opts.start, config.size);
+      if (inFlight > config.size) throw new RangeError(`packed ring state: the used position is ${inFlight} slots behind the available one, more than a lap`);
+      this.availPos.index = opts.start.nextAvail;
+      this.availPos.wrap = opts.start.availWrap;
+      this.usedPos.index = opts.start.nextUsed;
+      this.usedPos.wrap = opts.start.usedWrap;
+      this.inFlight = inFlight;
+      this.notifyStart = this.usedPos.linear(config.size);
+    }
     // The layout is the driver's choice too: a bad one is recorded, not thrown.
     try {
       checkPackedLayout(mem, config);

@@ -25,11 +25,16 @@ import {
   writePackedDescBody,
   writePackedDescFlags,
 } from './layout.ts';
-import { availFlags, isUsed, RingPosition } from './wrap-counter.ts';
+import { availFlags, isUsed, RingPosition, usedFlags } from './wrap-counter.ts';
 
 export interface PackedDriverOptions {
   /** Guest memory the driver may use for indirect tables; required for add(…, {indirect: true}). */
   readonly indirectArea?: IndirectArea;
+  /**
+   * Start at this slot and Driver Ring Wrap Counter instead of slot 0 on the first lap, with
+   * nothing in flight, as after a queue that stopped quiescent.
+   */
+  readonly start?: { readonly slot: number; readonly wrap: boolean };
 }
 
 interface InFlight {
@@ -86,6 +91,18 @@ export class PackedDriverQueue implements DriverQueue {
     writeEventSuppression(mem, config.deviceAddr, { flags: RING_EVENT_FLAGS_ENABLE, offset: 0, wrap: false });
     this.free = this.size;
     for (let id = this.size - 1; id >= 0; id--) this.freeIds.push(id);
+    if (opts.start) {
+      const { slot, wrap } = opts.start;
+      if (!Number.isInteger(slot) || slot < 0 || slot >= this.size) throw new RangeError(`start slot ${slot} is not a slot of a ring of ${this.size}`);
+      for (const p of [this.availPos, this.usedPos]) {
+        p.index = slot;
+        p.wrap = wrap;
+      }
+      this.kickStart = this.availPos.linear(this.size);
+      // On a later lap a zeroed slot would read as used (AVAIL = USED = the counter, 0): mark
+      // every slot used in the lap before, as a ring that came this far would look (§2.8.1).
+      if (!wrap) for (let i = 0; i < this.size; i++) writePackedDescFlags(mem, slotAddr(config.descAddr, i), usedFlags(true));
+    }
   }
   // #endregion driver-init
 

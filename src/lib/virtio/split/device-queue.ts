@@ -25,10 +25,13 @@ import {
   writeUsedIdx,
 } from './layout.ts';
 import { idxAdd, idxDistance, idxSlot, IDX_MODULUS } from './ring-index.ts';
+import { checkSplitRingState, type SplitRingState } from '../ring-state.ts';
 
 export interface SplitDeviceOptions {
   /** The most buffers the device accepts in one chain (§2.7.4.1); default and cap: the queue size. */
   readonly maxChainLength?: number;
+  /** Where to start instead of index 0 (a resumed queue); chains in flight before it are not known. */
+  readonly start?: SplitRingState;
 }
 
 /** One entry of SplitDeviceQueue.pushBatch. */
@@ -68,13 +71,20 @@ export class SplitDeviceQueue implements DeviceQueue {
     this.outstanding = new OutstandingChains(this.inOrder, 'head');
     this.limit = Math.max(1, Math.min(opts.maxChainLength ?? config.size, config.size));
     this.marks = new VisitMarks(isValidSplitQueueSize(config.size) ? config.size : 1);
+    if (opts.start) {
+      // A bad start state is the caller's (the platform's) mistake, not the driver's: thrown.
+      checkSplitRingState(opts.start, config.size);
+      this.lastAvail = opts.start.lastAvail;
+      this.usedIdx = opts.start.usedIdx;
+    }
     // The layout is the driver's choice too: a bad one is recorded, not thrown.
     try {
       checkSplitLayout(mem, config);
-      // The used ring is the device's: it starts empty, asking for every notification (§2.7.10).
+      // The used ring is the device's: it starts with no new entries, asking for every
+      // notification (§2.7.10).
       writeUsedFlags(mem, config, 0);
-      writeUsedIdx(mem, config, 0);
-      if (this.eventIdx) writeAvailEvent(mem, config, 0);
+      writeUsedIdx(mem, config, this.usedIdx);
+      if (this.eventIdx) writeAvailEvent(mem, config, this.lastAvail);
     } catch (e) {
       if (!isVirtqError(e)) throw e;
       this.err = e;
@@ -85,8 +95,8 @@ export class SplitDeviceQueue implements DeviceQueue {
     return this.err;
   }
 
-  /** The device's two indices, for inspection: next available entry to read, next used entry to write. */
-  ringState(): { lastAvail: number; usedIdx: number } {
+  /** The device's two indices: next available entry to read, next used entry to write. */
+  ringState(): SplitRingState {
     return { lastAvail: this.lastAvail, usedIdx: this.usedIdx };
   }
 

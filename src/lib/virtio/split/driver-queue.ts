@@ -36,6 +36,11 @@ import { idxAdd, idxDistance, idxSlot, IDX_MODULUS } from './ring-index.ts';
 export interface SplitDriverOptions {
   /** Guest memory the driver may use for indirect tables; required for add(…, {indirect: true}). */
   readonly indirectArea?: GuestRange;
+  /**
+   * Start at this index instead of 0, with nothing in flight: the driver's avail idx and its
+   * next used entry both equal `index`, as after a queue that stopped quiescent.
+   */
+  readonly startIndex?: number;
 }
 
 interface InFlight {
@@ -96,6 +101,11 @@ export class SplitDriverQueue implements DriverQueue {
     mem.write(config.descAddr, new Uint8Array(descTableBytes(this.size)));
     mem.write(config.driverAddr, new Uint8Array(availRingBytes(this.size)));
     mem.write(config.deviceAddr, new Uint8Array(usedRingBytes(this.size)));
+    if (opts.startIndex !== undefined) {
+      if (!Number.isInteger(opts.startIndex) || opts.startIndex < 0 || opts.startIndex > 0xffff) throw new RangeError(`startIndex ${opts.startIndex} is not a 16-bit index`);
+      this.availIdx = this.lastUsed = opts.startIndex;
+      writeAvailIdx(mem, config, this.availIdx);
+    }
   }
   // #endregion driver-init
 
