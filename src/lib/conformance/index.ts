@@ -7,3 +7,6 @@ export * from './device-vector-schema.ts';
 export * from './device-registry.ts';
 export * from './parse-device-vector.ts';
 export * from './run-device-vector.ts';
+export * from './transport-vector-schema.ts';
+export * from './parse-transport-vector.ts';
+export * from './run-transport-vector.ts';

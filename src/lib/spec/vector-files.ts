@@ -8,10 +8,15 @@ import { runCase } from '../conformance/run-vector.ts';
 import { runDeviceCase } from '../conformance/run-device-vector.ts';
 import { DEVICE_VECTOR_FORMAT, type DeviceVectorFile } from '../conformance/device-vector-schema.ts';
 import { VECTOR_FORMAT, type VectorFile } from '../conformance/vector-schema.ts';
+import { TRANSPORT_VECTOR_FORMAT, type TransportVectorFile } from '../conformance/transport-vector-schema.ts';
+import { parseTransportVectorFile } from '../conformance/parse-transport-vector.ts';
+import { runTransportCase } from '../conformance/run-transport-vector.ts';
 
 export const VECTORS_DIR = 'tests/conformance/vectors';
 export const DEVICE_VECTORS_DIR = 'tests/conformance/device-vectors';
 export const DEVICE_SCHEMA_FILE = 'device-vectors.schema.json';
+export const TRANSPORT_VECTORS_DIR = 'tests/conformance/transport-vectors';
+export const TRANSPORT_SCHEMA_FILE = 'transport-vectors.schema.json';
 /** The published JSON Schema sits beside the vectors; it is not a vector file itself. */
 export const SCHEMA_FILE = 'vectors.schema.json';
 /** The schema of version 1, for tools that still read version 1 files. */
@@ -68,7 +73,10 @@ export function expectedCodes(v: VectorFile): string[] {
 }
 
 // #region any-vector-file
-export type AnyLoadedVectors = ({ readonly kind: 'virtqueue' } & LoadedVectors) | { readonly kind: 'device'; readonly file: string; readonly vectors: DeviceVectorFile };
+export type AnyLoadedVectors =
+  | ({ readonly kind: 'virtqueue' } & LoadedVectors)
+  | { readonly kind: 'device'; readonly file: string; readonly vectors: DeviceVectorFile }
+  | { readonly kind: 'transport'; readonly file: string; readonly vectors: TransportVectorFile };
 
 /** One line per case for the CLI: the case name and, if it failed, where and why. */
 export interface CaseLine {
@@ -88,13 +96,17 @@ export function loadAnyVectorFile(path: string, root = process.cwd()): AnyLoaded
     format = VECTOR_FORMAT; // let the parser report the JSON error
   }
   if (format === DEVICE_VECTOR_FORMAT) return { kind: 'device', file, vectors: parseDeviceVectorFile(file, text) };
+  if (format === TRANSPORT_VECTOR_FORMAT) return { kind: 'transport', file, vectors: parseTransportVectorFile(file, text) };
   if (format === VECTOR_FORMAT || format === undefined) return { kind: 'virtqueue', file, vectors: parseVectorFile(file, text) };
-  throw new VectorFormatError(file, `field "format": ${JSON.stringify(format)} is not a vector format; expected "${VECTOR_FORMAT}" or "${DEVICE_VECTOR_FORMAT}"`);
+  throw new VectorFormatError(file, `field "format": ${JSON.stringify(format)} is not a vector format; expected "${VECTOR_FORMAT}", "${DEVICE_VECTOR_FORMAT}" or "${TRANSPORT_VECTOR_FORMAT}"`);
 }
 
 export function runAnyVectorFile(loaded: AnyLoadedVectors): CaseLine[] {
   if (loaded.kind === 'virtqueue') {
     return loaded.vectors.cases.map(runCase).map((r) => (r.ok || !r.failure ? { name: r.name, ok: r.ok } : { name: r.name, ok: false, detail: `step ${r.failure.step} (${r.failure.op}): ${r.failure.message}` }));
+  }
+  if (loaded.kind === 'transport') {
+    return loaded.vectors.cases.map(runTransportCase).map((r) => (r.ok ? { name: r.name, ok: true } : { name: r.name, ok: false, detail: `step ${r.failure.step} (${r.failure.op}): ${r.failure.message}` }));
   }
   return loaded.vectors.cases.map(runDeviceCase).map((r) =>
     r.ok ? { name: `${r.name} [${r.rings.join(', ')}]`, ok: true } : { name: r.name, ok: false, detail: `${r.failure.ring} ring, step ${r.failure.step} (${r.failure.op}): ${r.failure.message}` },
@@ -106,6 +118,14 @@ export function shippedDeviceVectors(root = process.cwd()): { file: string; vect
   return vectorPaths([join(root, DEVICE_VECTORS_DIR)]).map((p) => {
     const v = loadAnyVectorFile(p, root);
     if (v.kind !== 'device') throw new VectorFormatError(v.file, `field "format": expected "${DEVICE_VECTOR_FORMAT}" in ${DEVICE_VECTORS_DIR}`);
+    return v;
+  });
+}
+/** The shipped transport vector files, for the test suite and the site. */
+export function shippedTransportVectors(root = process.cwd()): { file: string; vectors: TransportVectorFile }[] {
+  return vectorPaths([join(root, TRANSPORT_VECTORS_DIR)]).map((p) => {
+    const v = loadAnyVectorFile(p, root);
+    if (v.kind !== 'transport') throw new VectorFormatError(v.file, `field "format": expected "${TRANSPORT_VECTOR_FORMAT}" in ${TRANSPORT_VECTORS_DIR}`);
     return v;
   });
 }
