@@ -5,6 +5,7 @@
 import { mkdirSync, readFileSync, existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { ensureChromium } from './ensure-chromium.mjs';
+import { ensureDtc } from './ensure-dtc.mjs';
 
 const bin = (name) => `node_modules/.bin/${name}`;
 const results = '.cache/test-results';
@@ -37,6 +38,13 @@ try {
 } catch (e) {
   console.error(String(e.message ?? e));
   failedSteps.push('chromium');
+}
+// The discovery tests call dtc too; installing it here keeps the install out of the test run.
+try {
+  ensureDtc();
+} catch (e) {
+  console.error(String(e.message ?? e));
+  failedSteps.push('dtc');
 }
 step('type-check', bin('tsc'), ['--noEmit', '-p', '.']);
 add(vitest('unit'));

@@ -22,6 +22,7 @@ export * from './virtio/driver-init.ts';
 export * from './virtio/config-read.ts';
 export * as conformance from './conformance/index.ts';
 export * from './rich-output.ts';
+export * as platform from './platform/index.ts';
 // Device models: one line each, added by the model's author.
 export * as net from './devices/net/index.ts';
 export * as block from './devices/block/index.ts';
@@ -32,3 +33,5 @@ export * as vsock from './devices/vsock/index.ts';
 export * as vconsole from './devices/console/index.ts';
 export * as input from './devices/input/index.ts';
 export * as gpu from './devices/gpu/index.ts';
+export * as media from './devices/media/index.ts';
+export * as sound from './devices/sound/index.ts';

@@ -17,6 +17,8 @@ import { FsShare } from '../devices/fs/share.ts';
 import { InputDevice } from '../devices/input/device.ts';
 import { absPointerProfile, keyboardProfile, relPointerProfile, steeringKeysProfile, touchscreenProfile } from '../devices/input/profile.ts';
 import { GpuDevice } from '../devices/gpu/device.ts';
+import { CameraDevice, CameraSensor, DecoderDevice, MediaClock } from '../devices/media/index.ts';
+import * as snd from '../devices/sound/index.ts';
 import type { VirtioDevice } from '../virtio/device.ts';
 import { hexBytes } from './parse-vector.ts';
 
@@ -106,6 +108,19 @@ const inputOptions = z
 
 const INPUT_KINDS = { keyboard: keyboardProfile, mouse: relPointerProfile, tablet: absPointerProfile, touchscreen: touchscreenProfile, 'steering-keys': steeringKeysProfile } as const;
 
+const mediaOptions = z
+  .object({
+    kind: z.enum(['camera', 'decoder']),
+    /** Camera: the guest's role under the access policy; default owner. */
+    role: z.enum(['owner', 'viewer']).optional(),
+    card: z.string().min(1).max(32).optional(),
+    /** Decoder: sessions open at once. */
+    maxSessions: z.number().int().min(1).max(64).optional(),
+  })
+  .strict();
+
+const sndOptions = z.object({ topology: z.enum(['infotainment', 'chime']), eventBacklog: z.number().int().min(1).max(4096).optional() }).strict();
+
 export const DEVICE_MODELS: readonly DeviceModelEntry[] = [
   {
     model: 'virtio-blk',
@@ -179,6 +194,25 @@ export const DEVICE_MODELS: readonly DeviceModelEntry[] = [
     create: (o) => {
       const { kind, ...rest } = inputOptions.parse(o);
       return new InputDevice({ profile: INPUT_KINDS[kind](), ...rest });
+    },
+  },
+  {
+    model: 'virtio-media',
+    summary: 'media device: a rear-view camera (V4L2 capture, model-time sensor) or a toy-codec decoder (V4L2 M2M); no clock advance, so a camera returns no frames',
+    options: mediaOptions,
+    create: (o) => {
+      const { kind, role, card, maxSessions } = mediaOptions.parse(o);
+      if (kind === 'decoder') return new DecoderDevice({ card, maxSessions });
+      return new CameraDevice({ sensor: new CameraSensor({ clock: new MediaClock() }), role, card });
+    },
+  },
+  {
+    model: 'virtio-snd',
+    summary: 'sound device (infotainment: media, voice, microphone and a jack; or chime: one safety stream) on its own model clock, nothing routed',
+    options: sndOptions,
+    create: (o) => {
+      const { topology, eventBacklog } = sndOptions.parse(o);
+      return new snd.SoundDevice({ topology: topology === 'chime' ? snd.chimeTopology() : snd.infotainmentTopology(), eventBacklog });
     },
   },
 ];
