@@ -6,7 +6,10 @@ import { resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { parseVectorFile } from '../../src/lib/conformance/parse-vector.ts';
 import { vectorJsonSchema } from '../../src/lib/conformance/vector-schema.ts';
-import { shippedDeviceVectors, shippedVectors } from '../../src/lib/spec/vector-files.ts';
+import { vectorJsonSchemaV1 } from '../../src/lib/conformance/vector-schema-v1.ts';
+import { parseTransportVectorFile } from '../../src/lib/conformance/parse-transport-vector.ts';
+import { transportVectorJsonSchema } from '../../src/lib/conformance/transport-vector-schema.ts';
+import { shippedDeviceVectors, shippedTransportVectors, shippedVectors } from '../../src/lib/spec/vector-files.ts';
 import { parseDeviceVectorFile } from '../../src/lib/conformance/parse-device-vector.ts';
 import { deviceVectorJsonSchema } from '../../src/lib/conformance/device-vector-schema.ts';
 import { launchBrowser } from '../support/browser.ts';
@@ -85,6 +88,52 @@ describe('conformance matrix', () => {
   });
 });
 
+describe('actors, kinds, glossary and profiles', () => {
+  it('shows every requirement with its actor and kind, and filters them by actor, kind and profile', async () => {
+    const { requirements } = (await getJson('/requirements.json')) as { requirements: (ReqJson & { actor: string; kind: string })[] };
+    expect(requirements.every((r) => ['device', 'driver', 'platform'].includes(r.actor) && ['restates', 'narrows', 'fills-gap', 'new'].includes(r.kind))).toBe(true);
+    await page.goto(`${server.url}/conformance-matrix/`);
+    await expect.poll(() => page.locator('#matrix-reqs tbody tr').count()).toBe(requirements.length);
+    await page.selectOption('#filter-actor', 'driver');
+    const actors = await page.locator('#matrix-reqs tbody tr:visible').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-actor')));
+    expect(actors.length).toBe(requirements.filter((r) => r.actor === 'driver').length);
+    expect(new Set(actors)).toEqual(new Set(['driver']));
+    await page.selectOption('#filter-actor', '');
+    await page.selectOption('#filter-kind', 'restates');
+    expect(await page.locator('#matrix-reqs tbody tr:visible').count()).toBe(requirements.filter((r) => r.kind === 'restates').length);
+    await page.selectOption('#filter-kind', '');
+    const profile = (await getJson('/profiles/cluster-rtos.json')) as { requirements: { id: string; level: string; specLevel: string }[] };
+    await page.selectOption('#filter-profile', 'cluster-rtos');
+    const shown = await page.locator('#matrix-reqs tbody tr:visible td:first-child').allInnerTexts();
+    expect(new Set(shown)).toEqual(new Set(profile.requirements.map((r) => r.id)));
+  });
+
+  it('lists each profile with its coverage and a download whose levels the profile raised', async () => {
+    await page.goto(`${server.url}/conformance-matrix/`);
+    expect(await page.locator('#profile-table tbody tr').count()).toBeGreaterThanOrEqual(3);
+    const href = await page.locator('#profile-table tr[data-profile="cluster-rtos"] a[download]').getAttribute('href');
+    expect(href).toBe('/profiles/cluster-rtos.json');
+    const profile = (await getJson(href!)) as { profile: { id: string }; requirements: { id: string; level: string; specLevel: string }[]; excluded: { id: string }[] };
+    expect(profile.profile.id).toBe('cluster-rtos');
+    // A raised requirement carries the profile's level and keeps the specification's.
+    expect(profile.requirements.find((r) => r.id === 'AVP-BLK-37')).toMatchObject({ level: 'MUST', specLevel: 'SHOULD' });
+    expect(profile.requirements.some((r) => profile.excluded.some((x) => x.id === r.id))).toBe(false);
+  });
+
+  it('links a requirement\'s actor and kind to the glossary, and a defined term in its text to its definition', async () => {
+    await page.goto(`${server.url}/chapters/console/`);
+    const req = page.locator('#AVP-CON-23');
+    await expect.poll(() => req.locator('.req-actor').getAttribute('href')).toBe('/chapters/glossary/#term-platform');
+    expect(await req.locator('.req-kind').getAttribute('href')).toBe('/chapters/glossary/#term-new');
+    expect(await req.locator('.req-virtio').innerText()).toContain('§5.3.6');
+    const term = req.locator('a.term-use').first();
+    expect(await term.getAttribute('href')).toBe('/chapters/glossary/#term-production-configuration');
+    await page.goto(`${server.url}/chapters/glossary/`);
+    expect(await page.locator('#term-production-configuration dfn').innerText()).toBe('production configuration');
+    expect(await page.locator('#term-fills-gap').count()).toBe(1);
+  });
+});
+
 describe('exports', () => {
   it('publishes every shipped vector file unchanged, with an index and the JSON Schema', async () => {
     const index = (await getJson('/vectors/index.json')) as { schema: string; files: { url: string; cases: number }[] };
@@ -106,6 +155,18 @@ describe('exports', () => {
       expect(parseDeviceVectorFile(f.url, text).cases).toHaveLength(f.cases);
     }
     expect(await getJson(index.schema)).toEqual(deviceVectorJsonSchema());
+  });
+
+  it('publishes the transport vectors and every schema, version 1 of the virtqueue format included', async () => {
+    const index = (await getJson('/vectors/transport/index.json')) as { schema: string; files: { url: string; cases: number }[] };
+    expect(index.files.map((f) => f.url).sort()).toEqual(shippedTransportVectors().map((f) => `/vectors/transport/${f.file.split('/').pop()}`).sort());
+    for (const f of index.files) {
+      const text = await (await fetch(server.url + f.url)).text();
+      expect(parseTransportVectorFile(f.url, text).cases).toHaveLength(f.cases);
+    }
+    expect(await getJson(index.schema)).toEqual(transportVectorJsonSchema());
+    const vq = (await getJson('/vectors/index.json')) as { schemaV1: string };
+    expect(await getJson(vq.schemaV1)).toEqual(vectorJsonSchemaV1());
   });
 
   it('links the matrix, requirements.json and the vectors from the Conformance chapter', async () => {

@@ -16,11 +16,11 @@ export const VIRTQ_ERROR_CODES = [
   'INDIRECT_WITH_NEXT', // INDIRECT and NEXT set together (split §2.7.5.3.1; packed §2.8.19)
   'INDIRECT_BAD_LENGTH', // indirect table length 0 or not a multiple of 16 (split §2.7.5.3; packed §2.8.7)
   'WRITE_THEN_READ', // a device-readable descriptor after a device-writable one (§2.7.4.2)
-  'BUFFER_ID_OUT_OF_RANGE', // packed ring Buffer ID >= queue size (Buffer ID: §2.8, §2.8.13)
+  'BUFFER_ID_OUT_OF_RANGE', // packed ring Buffer ID >= queue size (Buffer ID: §2.8.13, §2.8.21.1)
   'CHAIN_INCOMPLETE', // packed ring: NEXT points at a descriptor the driver has not made available
   'QUEUE_SIZE_INVALID', // a queue size of 0, above 32768, or not a power of 2 where one is required
   'USED_ID_INVALID', // driver side: the device returned an id it was never given
-  'BUFFER_ID_IN_USE', // a buffer ID (packed) or head (split) reused while the device still holds that buffer (Buffer ID: §2.8, §2.8.13; split head: §2.7.13)
+  'BUFFER_ID_IN_USE', // a buffer ID (packed) or head (split) reused while the device still holds that buffer (Buffer ID: §2.8.13, §2.8.21.1; split head: §2.7.13.1)
   'CHAIN_TOO_LARGE', // a chain's buffers add up to more than 2^32 bytes (split §2.7.5.2; the AVP applies it to packed)
   'RING_MISALIGNED', // a ring part not at the alignment its layout requires (§2.7, §2.8.10.1)
 ] as const;

@@ -137,7 +137,7 @@ function walkIndirect(ctx: WalkContext, desc: PackedDesc): DescriptorChain {
 
 // #region check-buffer-id
 function checkBufferId(id: number, size: number): void {
-  // Buffer ID (§2.8, §2.8.13): IDs index per-buffer state of size entries, so they are below the size.
+  // Buffer ID (§2.8.13, §2.8.21.1): IDs index per-buffer state of size entries, so they are below the size.
   if (id >= size) {
     throw new VirtqError('BUFFER_ID_OUT_OF_RANGE', `buffer ID ${id} >= queue size ${size}`);
   }

@@ -125,7 +125,7 @@ export class PackedDeviceQueue implements DeviceQueue {
         indirect: this.indirect,
       });
       // #region check-id-in-use
-      // A buffer ID names one outstanding buffer: the used descriptor carries nothing else the
+      // A buffer ID (§2.8.13, §2.8.21.1) names one outstanding buffer: the used descriptor carries nothing else the
       // driver could tell two buffers apart by, and in-order batches are counted from it.
       if (this.outstanding.has(chain.id)) {
         throw new VirtqError('BUFFER_ID_IN_USE', `buffer ID ${chain.id} is already outstanding`);
