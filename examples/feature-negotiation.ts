@@ -5,7 +5,7 @@ const NAMES: Record<number, string> = {
   [block.VIRTIO_BLK_F_SEG_MAX]: 'SEG_MAX', [block.VIRTIO_BLK_F_BLK_SIZE]: 'BLK_SIZE', [block.VIRTIO_BLK_F_FLUSH]: 'FLUSH',
   [block.VIRTIO_BLK_F_TOPOLOGY]: 'TOPOLOGY', [block.VIRTIO_BLK_F_CONFIG_WCE]: 'CONFIG_WCE', [block.VIRTIO_BLK_F_MQ]: 'MQ',
   [block.VIRTIO_BLK_F_DISCARD]: 'DISCARD', [block.VIRTIO_BLK_F_WRITE_ZEROES]: 'WRITE_ZEROES', [block.VIRTIO_BLK_F_RO]: 'RO',
-  28: 'INDIRECT_DESC', 29: 'EVENT_IDX', 32: 'VERSION_1', 33: 'ACCESS_PLATFORM', 34: 'RING_PACKED', 35: 'IN_ORDER', 36: 'ORDER_PLATFORM',
+  28: 'INDIRECT_DESC', 29: 'EVENT_IDX', 32: 'VERSION_1', 33: 'ACCESS_PLATFORM', 34: 'RING_PACKED', 35: 'IN_ORDER', 36: 'ORDER_PLATFORM', 43: 'SUSPEND',
 };
 const names = (set: bigint) => [...lifecycle.bitsOf(set)].map((n) => NAMES[n] ?? `bit${n}`).join(' ');
 

@@ -35,3 +35,4 @@ export * as input from './devices/input/index.ts';
 export * as gpu from './devices/gpu/index.ts';
 export * as media from './devices/media/index.ts';
 export * as sound from './devices/sound/index.ts';
+export * as rpmb from './devices/rpmb/index.ts';

@@ -92,9 +92,9 @@ describe('site', () => {
     const input = page.locator('#search-dialog input');
     await input.waitFor({ state: 'visible' });
     await input.fill(id);
-    const result = page.locator('#search-dialog .pagefind-ui__result').first();
-    await result.waitFor({ timeout: 15_000 });
-    expect(await page.locator('#search-dialog .pagefind-ui__results').innerText()).toContain(id);
+    // Pagefind first shows placeholder results, then fills them in: wait for the text itself.
+    const results = page.locator('#search-dialog .pagefind-ui__results');
+    await expect.poll(() => results.innerText(), { timeout: 15_000 }).toContain(id);
     await page.screenshot({ path: `${ARTIFACTS}/search.png` });
     await page.close();
   });

@@ -11,6 +11,7 @@ import { EntropyDevice } from '../../src/lib/devices/entropy/device.ts';
 import { DeterministicEntropySource } from '../../src/lib/devices/entropy/source.ts';
 import { isVirtqError } from '../../src/lib/virtio/errors.ts';
 import { INT_DEFINED } from '../../src/lib/virtio/lifecycle/device-lifecycle.ts';
+import { SUSPEND } from '../../src/lib/virtio/lifecycle/status-rules.ts';
 import { GuestMemory } from '../../src/lib/virtio/memory.ts';
 import { MmioDriver } from '../../src/lib/virtio/mmio/driver.ts';
 import * as R from '../../src/lib/virtio/mmio/registers.ts';
@@ -19,7 +20,8 @@ import { ACKNOWLEDGE, DEVICE_NEEDS_RESET, DRIVER, DRIVER_OK, FAILED, FEATURES_OK
 import { RING_TYPES } from '../support/rings.ts';
 
 const MEM = 1 << 16;
-const STATUS_BITS = ACKNOWLEDGE | DRIVER | FEATURES_OK | DRIVER_OK | FAILED | DEVICE_NEEDS_RESET;
+// SUSPEND (§3.4) once VIRTIO_F_SUSPEND is negotiated, which the reference drivers accept.
+const STATUS_BITS = ACKNOWLEDGE | DRIVER | FEATURES_OK | DRIVER_OK | FAILED | DEVICE_NEEDS_RESET | SUSPEND;
 
 type Access = { kind: 'read' | 'write' | 'mem'; offset: number; width: 1 | 2 | 4; value: number };
 

@@ -19,6 +19,7 @@ import { absPointerProfile, keyboardProfile, relPointerProfile, steeringKeysProf
 import { GpuDevice } from '../devices/gpu/device.ts';
 import { CameraDevice, CameraSensor, DecoderDevice, MediaClock } from '../devices/media/index.ts';
 import * as snd from '../devices/sound/index.ts';
+import { MemoryRpmbStore, RpmbDevice } from '../devices/rpmb/index.ts';
 import type { VirtioDevice } from '../virtio/device.ts';
 import { hexBytes } from './parse-vector.ts';
 
@@ -121,6 +122,17 @@ const mediaOptions = z
 
 const sndOptions = z.object({ topology: z.enum(['infotainment', 'chime']), eventBacklog: z.number().int().min(1).max(4096).optional() }).strict();
 
+const rpmbOptions = z
+  .object({
+    /** In 128 KiB units; default 1. */
+    capacity: z.number().int().min(1).max(0x80).optional(),
+    maxWrCnt: z.number().int().min(0).max(255).optional(),
+    maxRdCnt: z.number().int().min(0).max(255).optional(),
+    /** The write counter of a part that has seen use (0xFFFFFFFF: expired). */
+    initialCounter: z.number().int().min(0).max(0xffff_ffff).optional(),
+  })
+  .strict();
+
 export const DEVICE_MODELS: readonly DeviceModelEntry[] = [
   {
     model: 'virtio-blk',
@@ -213,6 +225,15 @@ export const DEVICE_MODELS: readonly DeviceModelEntry[] = [
     create: (o) => {
       const { topology, eventBacklog } = sndOptions.parse(o);
       return new snd.SoundDevice({ topology: topology === 'chime' ? snd.chimeTopology() : snd.infotainmentTopology(), eventBacklog });
+    },
+  },
+  {
+    model: 'virtio-rpmb',
+    summary: 'RPMB device over an in-memory part with no key programmed (default 128 KiB, 2 blocks per write, 4 per read)',
+    options: rpmbOptions,
+    create: (o) => {
+      const { capacity, maxWrCnt, maxRdCnt, initialCounter } = rpmbOptions.parse(o);
+      return new RpmbDevice({ store: new MemoryRpmbStore({ capacity: capacity ?? 1, maxWrCnt: maxWrCnt ?? 2, maxRdCnt: maxRdCnt ?? 4, initialCounter }) });
     },
   },
 ];

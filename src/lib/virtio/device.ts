@@ -10,6 +10,7 @@ import {
   VIRTIO_F_EVENT_IDX,
   VIRTIO_F_INDIRECT_DESC,
   VIRTIO_F_RING_PACKED,
+  VIRTIO_F_SUSPEND,
   VIRTIO_F_VERSION_1,
 } from './feature-bits.ts';
 import type { GuestMemory } from './memory.ts';
@@ -36,6 +37,8 @@ export const COMMON_FEATURES: Features = featureSet(
   VIRTIO_F_INDIRECT_DESC,
   VIRTIO_F_EVENT_IDX,
   VIRTIO_F_RING_PACKED,
+  // §3.4: the lifecycle implements suspend for every device, so a guest can be suspended to RAM.
+  VIRTIO_F_SUSPEND,
 );
 
 // #region virtio-device
@@ -97,6 +100,16 @@ export abstract class VirtioDevice {
 
   /** The driver notified queue `index` (an available buffer notification, §2.3). */
   abstract queueNotify(index: number): void;
+
+  /**
+   * Suspend (§3.4): stop taking buffers and finish those being processed. The models here
+   * finish every request before they return, so there is nothing to wait for; a model with
+   * work in the background overrides this, and throws if it cannot suspend.
+   */
+  suspend(): void {}
+
+  /** Resume after suspend (§3.4); throws if the device cannot resume. */
+  resume(): void {}
 
   /** Device reset (§2.4): forget the queues and any request in flight. */
   reset(): void {

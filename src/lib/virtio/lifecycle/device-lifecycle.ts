@@ -5,7 +5,7 @@
 // makes it throw: each violation is recorded as a LifecycleError and handled by its severity.
 import type { DeviceEnv, VirtioDevice } from '../device.ts';
 import type { VirtqError } from '../errors.ts';
-import type { Features } from '../feature-bits.ts';
+import { type Features, hasFeature, VIRTIO_F_SUSPEND } from '../feature-bits.ts';
 import type { GuestMemory } from '../memory.ts';
 import { createDeviceQueue, ringTypeOf } from '../queue-factory.ts';
 import type { DeviceQueue } from '../queue.ts';
@@ -13,7 +13,7 @@ import { DEVICE_NEEDS_RESET, DRIVER_OK, FEATURES_OK } from '../status.ts';
 import { LifecycleError, type LifecycleErrorCode } from './errors.ts';
 import { deviceAccepts, FEATURE_WORDS, featureWord, transportOffer, withFeatureWord } from './features.ts';
 import { freshQueue, type QueueArea, queueConfigOf, queueEnableProblem, queueSizeProblem, type QueueSetup } from './queue-setup.ts';
-import { checkStatusWrite, driverMay } from './status-rules.ts';
+import { checkStatusWrite, driverMay, SUSPEND } from './status-rules.ts';
 
 // #region interrupt-bits
 /** Why the device interrupted: MMIO InterruptStatus and the PCI ISR share these bits (§4.2.2, §4.1.4.5). */
@@ -54,6 +54,10 @@ export class DeviceLifecycle {
   private agreed: Features | null = null;
   private queues = new Map<number, QueueSetup>();
   private live: (DeviceQueue | null)[] = [];
+  /** While suspended (§3.4): the live queues, held back so the device model cannot reach them. */
+  private parked: (DeviceQueue | null)[] | null = null;
+  /** Interrupts the device raised while suspended, sent when it resumes (§3.4.2). */
+  private deferredIsr = 0;
   private err: VirtqError | null = null;
   /** Bumped by every reset, so callbacks of an earlier activation are dropped (§2.4.1). */
   private epoch = 0;
@@ -66,7 +70,7 @@ export class DeviceLifecycle {
     this.logLimit = opts.logLimit ?? 256;
     // The device's configuration changes reach the driver as an interrupt once it is live (§4.2.3.4, §4.1.5.4).
     device.config.setChangeListener(() => {
-      if (this.statusByte & DRIVER_OK) this.raise(INT_CONFIG_CHANGE);
+      if (this.statusByte & (DRIVER_OK | SUSPEND)) this.raise(INT_CONFIG_CHANGE);
     });
     this.guard('reset', () => device.reset());
   }
@@ -123,8 +127,10 @@ export class DeviceLifecycle {
   writeStatus(value: number): void {
     if (value === 0) return this.reset();
     const before = this.statusByte;
-    const w = checkStatusWrite(before, value);
+    const w = checkStatusWrite(before, value, { suspendNegotiated: this.agreed !== null && hasFeature(this.agreed, VIRTIO_F_SUSPEND) });
     for (const p of w.problems) this.record(p.code, p.message);
+    if (w.suspendRequested) return this.suspend();
+    if (w.resumeRequested) return this.resume();
     if (w.next === before) return;
     this.statusByte = w.next | (this.statusByte & DEVICE_NEEDS_RESET);
     if (w.featuresOkRequested) {
@@ -141,6 +147,28 @@ export class DeviceLifecycle {
   }
   // #endregion write-status
 
+  // #region suspend
+  /** §3.4: the device stops using its queues, then shows SUSPEND set and DRIVER_OK clear. */
+  private suspend(): void {
+    // §3.4.2: a device that cannot suspend sets DEVICE_NEEDS_RESET instead (guard records it).
+    if (this.guard('suspend', () => (this.device.suspend(), true)) !== true) return;
+    this.parked = [...this.live];
+    this.live.fill(null); // the device model's queues read as not enabled until it resumes
+    this.statusByte = (this.statusByte & ~DRIVER_OK) | SUSPEND;
+  }
+
+  /** §3.4: the device takes its queues back, shows DRIVER_OK again, and sends what it held back. */
+  private resume(): void {
+    if (this.guard('resume', () => (this.device.resume(), true)) !== true) return;
+    if (this.parked) this.live.splice(0, this.live.length, ...this.parked);
+    this.parked = null;
+    this.statusByte = (this.statusByte & ~SUSPEND) | DRIVER_OK;
+    const held = this.deferredIsr;
+    this.deferredIsr = 0;
+    if (held) this.raise(held);
+  }
+  // #endregion suspend
+
   // #region reset
   /** Device reset (§2.4): status 0, queues and interrupts cleared, the device forgets everything. */
   reset(): void {
@@ -151,6 +179,8 @@ export class DeviceLifecycle {
     this.agreed = null;
     this.queues = new Map();
     this.live = [];
+    this.parked = null;
+    this.deferredIsr = 0;
     this.err = null;
     this.setIsr(0);
     this.guard('reset', () => this.device.reset());
@@ -301,6 +331,10 @@ export class DeviceLifecycle {
   // #region notify
   /** An available buffer notification for queue `index` (§2.3, §4.2.3.3, §4.1.5.2). */
   notify(index: number): void {
+    if (this.statusByte & SUSPEND) {
+      this.record('SUSPENDED_ACCESS', `queue ${index} notified while the device is suspended`);
+      return;
+    }
     if (!driverMay(this.statusByte).notify) {
       // Recorded even when the device already needs a reset: a dropped notification is never silent.
       this.record('NOTIFY_STATE', `queue ${index} notified in status 0x${this.statusByte.toString(16)}`);
@@ -331,7 +365,9 @@ export class DeviceLifecycle {
   }
 
   private raise(bits: number): void {
-    this.setIsr(this.isr | bits);
+    // §3.4.2: a suspended device sends no notifications; it sends them when it resumes.
+    if (this.statusByte & SUSPEND) this.deferredIsr |= bits;
+    else this.setIsr(this.isr | bits);
   }
 
   private setIsr(next: number): void {
@@ -358,6 +394,10 @@ export class DeviceLifecycle {
 
   writeConfig(offset: number, data: Uint8Array): void {
     const anytime = this.guard('configWritableAnytime', () => this.device.configWritableAnytime(offset, data.length)) === true;
+    if (this.statusByte & SUSPEND) {
+      this.record('SUSPENDED_ACCESS', `config write at ${offset} while the device is suspended`);
+      return;
+    }
     if (!anytime && !driverMay(this.statusByte).writeConfig) {
       this.record('CONFIG_WRITE_STATE', `config write at ${offset} in status 0x${this.statusByte.toString(16)}`);
       return;

@@ -19,6 +19,8 @@ export const LIFECYCLE_ERROR_CODES = [
   'CONFIG_OUT_OF_RANGE', // a configuration access past the end of the device's configuration space (§2.5)
   'FEATURE_NOT_NEGOTIATED', // a register of a feature the transport does not offer, e.g. QueueReset (§2.6.1)
   'QUEUE_DISABLE_REFUSED', // PCI: a write of 0 to queue_enable, which the driver must never do (§4.1.4.3)
+  'SUSPEND_IGNORED', // SUSPEND set on a device that is not live (§3.4.2)
+  'SUSPENDED_ACCESS', // a notification or a configuration write while the device is suspended (§3.4.1, §3.4.2)
   // Sequence violations: refused, and the device sets DEVICE_NEEDS_RESET.
   'STATUS_BIT_CLEARED', // a status write that clears a bit other than by writing 0 (§2.1.1)
   'STATUS_OUT_OF_ORDER', // a status bit set before the step it follows (§3.1.1)

@@ -13,6 +13,7 @@ import {
   VIRTIO_F_INDIRECT_DESC,
   VIRTIO_F_ORDER_PLATFORM,
   VIRTIO_F_RING_PACKED,
+  VIRTIO_F_SUSPEND,
   VIRTIO_F_VERSION_1,
 } from '../feature-bits.ts';
 import type { RingType } from '../queue-factory.ts';
@@ -58,7 +59,7 @@ export function isFutureBit(n: number): boolean {
 /**
  * The reserved feature bits (§6) the MMIO and PCI transports here implement. Left out:
  * SR_IOV (37), NOTIFICATION_DATA (38), NOTIF_CONFIG_DATA (39), RING_RESET (40), ADMIN_VQ (41),
- * SUSPEND (43), and the legacy bits 24, 27 and 30.
+ * and the legacy bits 24, 27 and 30.
  */
 export const TRANSPORT_FEATURES: Features = featureSet(
   VIRTIO_F_INDIRECT_DESC,
@@ -68,6 +69,7 @@ export const TRANSPORT_FEATURES: Features = featureSet(
   VIRTIO_F_RING_PACKED,
   VIRTIO_F_IN_ORDER,
   VIRTIO_F_ORDER_PLATFORM,
+  VIRTIO_F_SUSPEND,
 );
 
 let deviceTypeMask: Features = 0n;

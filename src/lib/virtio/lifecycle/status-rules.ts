@@ -5,17 +5,18 @@
 import { ACKNOWLEDGE, DEVICE_NEEDS_RESET, DRIVER, DRIVER_OK, FAILED, FEATURES_OK } from '../status.ts';
 import type { LifecycleErrorCode } from './errors.ts';
 
-/** §2.1: SUSPEND (16), meaningful only with VIRTIO_F_SUSPEND (43), which no transport here offers. */
+/** §2.1: SUSPEND (16), meaningful only with VIRTIO_F_SUSPEND (43) negotiated (§3.4). */
 export const SUSPEND = 16;
-/** The bits a driver sets; DEVICE_NEEDS_RESET is the device's, SUSPEND and 32 are not usable here. */
+/** The bits a driver sets; DEVICE_NEEDS_RESET is the device's, SUSPEND needs VIRTIO_F_SUSPEND, 32 is undefined. */
 export const DRIVER_STATUS_BITS = ACKNOWLEDGE | DRIVER | FEATURES_OK | DRIVER_OK | FAILED;
 
 // #region phases
-/** Where initialization stands, read off the status byte (§3.1.1). */
-export type Phase = 'reset' | 'acknowledged' | 'driver' | 'features-ok' | 'live' | 'failed';
+/** Where initialization stands, read off the status byte (§3.1.1, §3.4). */
+export type Phase = 'reset' | 'acknowledged' | 'driver' | 'features-ok' | 'live' | 'suspended' | 'failed';
 
 export function phaseOf(status: number): Phase {
   if (status & FAILED) return 'failed';
+  if (status & SUSPEND) return 'suspended';
   if (status & DRIVER_OK) return 'live';
   if (status & FEATURES_OK) return 'features-ok';
   if (status & DRIVER) return 'driver';
@@ -39,11 +40,13 @@ export function driverMay(status: number): DriverPermissions {
   // A driver that gave up, or a device that needs a reset, accepts nothing but the reset.
   const stopped = (status & (FAILED | DEVICE_NEEDS_RESET)) !== 0;
   const has = (bit: number) => (status & bit) !== 0 && !stopped;
+  // A suspended device (§3.4) takes no configuration writes and no notifications either.
+  const suspended = (status & SUSPEND) !== 0;
   return {
     writeFeatures: has(DRIVER) && !(status & FEATURES_OK),
-    setUpQueues: has(FEATURES_OK) && !(status & DRIVER_OK),
-    writeConfig: has(FEATURES_OK),
-    notify: has(DRIVER_OK),
+    setUpQueues: has(FEATURES_OK) && !(status & DRIVER_OK) && !suspended,
+    writeConfig: has(FEATURES_OK) && !suspended,
+    notify: has(DRIVER_OK) && !suspended,
   };
 }
 // #endregion phases
@@ -61,6 +64,10 @@ export interface StatusWrite {
   readonly featuresOkRequested: boolean;
   /** DRIVER_OK is newly set: the device goes live. */
   readonly driverOkRequested: boolean;
+  /** SUSPEND is newly set on a live device with VIRTIO_F_SUSPEND: the device suspends (§3.4). */
+  readonly suspendRequested: boolean;
+  /** DRIVER_OK is set again on a suspended device: the device resumes (§3.4). */
+  readonly resumeRequested: boolean;
   /** Bits that were dropped (ignored) and the refusal, if any, in the order found. */
   readonly problems: readonly StatusProblem[];
 }
@@ -86,12 +93,38 @@ export function statusNames(status: number): string {
  * driver may only add bits (§2.1.1), each after the one before it (§3.1.1); DRIVER_OK needs a
  * FEATURES_OK the device has already kept. FAILED may be added at any time.
  */
-export function checkStatusWrite(current: number, value: number): StatusWrite {
+export function checkStatusWrite(current: number, value: number, opts: { suspendNegotiated?: boolean } = {}): StatusWrite {
   const problems: StatusProblem[] = [];
+  const none = { featuresOkRequested: false, driverOkRequested: false, suspendRequested: false, resumeRequested: false };
   const refuse = (code: LifecycleErrorCode, message: string): StatusWrite => {
     problems.push({ code, message });
-    return { next: current, featuresOkRequested: false, driverOkRequested: false, problems };
+    return { next: current, ...none, problems };
   };
+
+  // #region suspend-write
+  // §3.4: with VIRTIO_F_SUSPEND the driver suspends a live device by adding SUSPEND (the device
+  // then clears DRIVER_OK itself) and resumes it by adding DRIVER_OK again (the device then
+  // clears SUSPEND). SUSPEND on a device that is not live is ignored, as §3.4.2 requires.
+  if (opts.suspendNegotiated && current & SUSPEND) {
+    // Suspended: DRIVER_OK (resume) and FAILED are the only bits the driver can still add.
+    const cleared = (current & (DRIVER_STATUS_BITS | SUSPEND)) & ~value;
+    if (cleared !== 0) return refuse('STATUS_BIT_CLEARED', `write of ${statusNames(value)} clears ${statusNames(cleared)} while suspended`);
+    const added = value & ~current & (DRIVER_STATUS_BITS | SUSPEND);
+    if (added & FAILED) return { next: current | FAILED, ...none, problems };
+    return { next: current, ...none, resumeRequested: (added & DRIVER_OK) !== 0, problems };
+  }
+  if (opts.suspendNegotiated && value & SUSPEND) {
+    const live = (current & DRIVER_OK) !== 0 && (current & (FAILED | DEVICE_NEEDS_RESET)) === 0;
+    if (!live) {
+      problems.push({ code: 'SUSPEND_IGNORED', message: `SUSPEND set in status ${statusNames(current)}: only a live device can be suspended` });
+      value &= ~SUSPEND;
+    } else {
+      const cleared = (current & DRIVER_STATUS_BITS) & ~value;
+      if (cleared !== 0) return refuse('STATUS_BIT_CLEARED', `write of ${statusNames(value)} clears ${statusNames(cleared)}`);
+      return { next: current, ...none, suspendRequested: true, problems };
+    }
+  }
+  // #endregion suspend-write
 
   // Bits the driver does not own are dropped, not acted on (§2.1).
   const foreign = value & ~DRIVER_STATUS_BITS & ~DEVICE_NEEDS_RESET;
@@ -124,6 +157,8 @@ export function checkStatusWrite(current: number, value: number): StatusWrite {
     next: current | added,
     featuresOkRequested: (added & FEATURES_OK) !== 0,
     driverOkRequested: (added & DRIVER_OK) !== 0,
+    suspendRequested: false,
+    resumeRequested: false,
     problems,
   };
 }
