@@ -48,9 +48,11 @@ try {
 }
 step('type-check', bin('tsc'), ['--noEmit', '-p', '.']);
 add(vitest('unit'));
+add(vitest('guest'));
 // The vectors again, through the command-line runner a vendor would use.
 step('conformance vectors', 'node', ['scripts/conformance.mjs']);
-process.env.AVP_TEST_RESULTS = `${results}/unit.json`;
+// The traceability joins both runs: the guest tests cite the requirements they check too.
+process.env.AVP_TEST_RESULTS = [`${results}/unit.json`, `${results}/guest.json`].filter(existsSync).join(',');
 const built = step('site build (traceability, Astro, Pagefind)', 'npm', ['run', 'build', '--silent']);
 if (built && !failedSteps.includes('chromium')) add(vitest('browser'));
 else totals.failed += 1;

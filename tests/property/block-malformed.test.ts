@@ -120,7 +120,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
 );
 
 describe.each(RING_TYPES)('block device against a model disk (%s ring)', (ring) => {
-  it('[AVP-BLK-8] [AVP-BLK-21] [AVP-BLK-18] [AVP-BLK-32] reads return what the model holds; after a power loss, exactly what was made durable', () => {
+  it('[AVP-BLK-8] [AVP-BLK-21] [AVP-BLK-45] [AVP-BLK-18] [AVP-BLK-32] reads return what the model holds; after a power loss, exactly what was made durable', () => {
     fc.assert(
       fc.property(fc.array(opArb, { minLength: 1, maxLength: 25 }), (ops) => {
         const disk = new MemoryBlockBackend({ sectors: SECTORS });

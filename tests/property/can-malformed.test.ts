@@ -76,7 +76,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
 );
 
 describe.each(RING_TYPES)('CAN device under malformed requests (%s ring)', (ring) => {
-  it('[AVP-CAN-27] [AVP-CAN-7] [AVP-CAN-8] [AVP-CAN-9] never throws or needs a reset; answers each request as the rules say; sends exactly what it accepted', () => {
+  it('[AVP-CAN-27] [AVP-CAN-7] [AVP-CAN-36] [AVP-CAN-8] [AVP-CAN-9] never throws or needs a reset; answers each request as the rules say; sends exactly what it accepted', () => {
     fc.assert(
       fc.property(fc.constantFrom(...FEATURE_SETS), fc.array(opArb, { minLength: 1, maxLength: 12 }), (features, ops) => {
         const bus = new CanBus({ bitrate: 500_000, dataBitrate: 2_000_000 });

@@ -80,7 +80,7 @@ interface Host extends ConsolePortHost {
 const newHost = (): Host => ({ input: new QueuedInput(), output: new ConsoleLog(), pushed: [], delivered: [] });
 
 describe.each(RING_TYPES)('console device under malformed driver input (%s ring)', (ring) => {
-  it('[AVP-CON-14] [AVP-CON-4] [AVP-CON-5] [AVP-CON-6] [AVP-CON-11] never throws or needs a reset; checks, answers and delivers as the rules say', () => {
+  it('[AVP-CON-14] [AVP-CON-44] [AVP-CON-4] [AVP-CON-5] [AVP-CON-32] [AVP-CON-6] [AVP-CON-11] never throws or needs a reset; checks, answers and delivers as the rules say', () => {
     let deliveredTotal = 0;
     let acceptedTotal = 0;
     fc.assert(

@@ -128,7 +128,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
 );
 
 describe.each(RING_TYPES)('virtio-fs against a model file (%s ring)', (ring) => {
-  it('[AVP-FS-21] [AVP-FS-4] reads return what the writes left, over any request queue and any handle', () => {
+  it('[AVP-FS-21] [AVP-FS-40] [AVP-FS-41] [AVP-FS-4] reads return what the writes left, over any request queue and any handle', () => {
     fc.assert(
       fc.property(fc.array(opArb, { minLength: 1, maxLength: 25 }), (ops) => {
         const t = new MemFs();

@@ -65,7 +65,7 @@ const ctrlRequestArb = fc.record({
 });
 
 describe.each(RING_TYPES)('network device under malformed requests (%s ring)', (ring) => {
-  it('[AVP-NET-8] never throws or needs a reset on any transmit buffer, and accounts for every one', () => {
+  it('[AVP-NET-8] [AVP-NET-35] [AVP-NET-36] never throws or needs a reset on any transmit buffer, and accounts for every one', () => {
     fc.assert(
       fc.property(fc.constantFrom(...FEATURE_SETS), fc.array(txRequestArb, { minLength: 1, maxLength: 10 }), (features, reqs) => {
         const dev = new NetDevice({ mac: '52:54:00:00:00:01', mtu: 100, maxQueuePairs: 2 });

@@ -250,7 +250,7 @@ describe('split ring device side against a hostile driver (property)', () => {
     );
   });
 
-  it('[AVP-VQ-13] [AVP-VQ-14] [AVP-VQ-15] [AVP-VQ-16] [AVP-VQ-17] [AVP-VQ-18] [AVP-VQ-28] the corruption reaches every split-ring error code (fixed seed, so the list is stable)', () => {
+  it('[AVP-VQ-13] [AVP-VQ-14] [AVP-VQ-15] [AVP-VQ-16] [AVP-VQ-17] [AVP-VQ-30] [AVP-VQ-28] the corruption reaches every split-ring error code (fixed seed, so the list is stable)', () => {
     const seen = new Set<string>();
     fc.assert(
       fc.property(caseArb, (c) => {

@@ -58,7 +58,7 @@ function platform(ring: 'split' | 'packed') {
 }
 
 describe.each(RING_TYPES)('socket device under malformed packets (%s ring)', (ring) => {
-  it('[AVP-VSOCK-8] [AVP-VSOCK-10] [AVP-VSOCK-12] [AVP-VSOCK-19] never throws or needs a reset, accounts for every chain, forwards no forged source, keeps its bounds and keeps working', () => {
+  it('[AVP-VSOCK-8] [AVP-VSOCK-10] [AVP-VSOCK-27] [AVP-VSOCK-28] [AVP-VSOCK-12] [AVP-VSOCK-19] never throws or needs a reset, accounts for every chain, forwards no forged source, keeps its bounds and keeps working', () => {
     fc.assert(
       fc.property(fc.array(packetArb, { minLength: 1, maxLength: 25 }), fc.boolean(), (pkts, pumpBetween) => {
         const x = platform(ring);

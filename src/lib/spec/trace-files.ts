@@ -1,17 +1,22 @@
 // Where traceability lives between the test run and the site build. Build-time only.
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 import { loadSpecIndex } from './chapter-files.ts';
 import { buildTraceability, testsFromVitestJson, type Traceability } from './traceability.ts';
 
 export const UNIT_RESULTS = '.cache/test-results/unit.json';
 export const TRACE_FILE = '.cache/traceability.json';
 
-/** Reads the unit suite's JSON report, joins it with the spec, writes TRACE_FILE. */
+/**
+ * Reads the JSON reports of test runs (one path, or several separated by commas, such as the
+ * unit and the guest project), joins them with the spec, writes TRACE_FILE.
+ */
 export function writeTraceability(root = process.cwd(), results = UNIT_RESULTS): Traceability {
-  const path = join(root, results);
-  if (!existsSync(path)) throw new Error(`no test results at ${results}: run the unit tests with the JSON reporter first`);
-  const tests = testsFromVitestJson(JSON.parse(readFileSync(path, 'utf8')), root);
+  const tests = results.split(',').flatMap((file) => {
+    const path = isAbsolute(file) ? file : join(root, file);
+    if (!existsSync(path)) throw new Error(`no test results at ${file}: run the tests with the JSON reporter first`);
+    return testsFromVitestJson(JSON.parse(readFileSync(path, 'utf8')), root);
+  });
   const trace = buildTraceability(loadSpecIndex(root).requirements, tests);
   const out = join(root, TRACE_FILE);
   mkdirSync(dirname(out), { recursive: true });

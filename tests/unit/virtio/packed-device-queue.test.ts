@@ -118,7 +118,7 @@ describe('PackedDeviceQueue.pop: driver errors, one test per code', () => {
     expect(popCode(dev)).toBe('BUFFER_ID_OUT_OF_RANGE');
   });
 
-  it('[AVP-VQ-18] §2.8.22 BUFFER_ID_IN_USE: a buffer ID reused while the device still holds it', () => {
+  it('[AVP-VQ-30] §2.8.22 BUFFER_ID_IN_USE: a buffer ID reused while the device still holds it', () => {
     const { l, dev } = setup();
     putDesc(l, 0, { addr: l.dataAddr, len: 4, id: 1, flags: A });
     putDesc(l, 1, { addr: l.dataAddr, len: 4, id: 1, flags: A });

@@ -318,7 +318,7 @@ describe('SplitDeviceQueue.pop: driver errors, one test per code', () => {
     expect(popCode(c.dev)).toBe('WRITE_THEN_READ');
   });
 
-  it('[AVP-VQ-18] §2.7.13.1 BUFFER_ID_IN_USE: a head made available again while the device holds it', () => {
+  it('[AVP-VQ-30] §2.7.13.1 BUFFER_ID_IN_USE: a head made available again while the device holds it', () => {
     const { l, dev } = setup();
     putDesc(l, 2, { addr: l.dataAddr, len: 4 });
     offer(l, 2, 2);
@@ -327,7 +327,7 @@ describe('SplitDeviceQueue.pop: driver errors, one test per code', () => {
     expect(first.id).toBe(2);
   });
 
-  it('[AVP-VQ-18] a head the device has returned may be made available again', () => {
+  it('[AVP-VQ-30] a head the device has returned may be made available again', () => {
     const { l, dev } = setup();
     putDesc(l, 2, { addr: l.dataAddr, len: 4 });
     offer(l, 2);

@@ -15,7 +15,7 @@ import { ALL, disk, pattern, without } from './harness.ts';
 const ZERO = (n: number) => new Uint8Array(n * 512);
 
 describe.each(RING_TYPES)('flush (%s ring)', (ring) => {
-  it('[AVP-BLK-21] in writeback mode, makes every write completed before a flush durable when the flush completes', () => {
+  it('[AVP-BLK-45] in writeback mode, makes every write completed before a flush durable when the flush completes', () => {
     const t = disk(ring, { writeback: true });
     expect(t.dev.writeThrough()).toBe(false);
     t.drv.write(0, pattern(2, 1));
@@ -30,7 +30,7 @@ describe.each(RING_TYPES)('flush (%s ring)', (ring) => {
     expect(t.dev.stats.flushes).toBe(1);
   });
 
-  it('[AVP-BLK-21] in writeback mode, a write not yet flushed may be lost on power loss (the model loses it)', () => {
+  it('[AVP-BLK-45] in writeback mode, a write not yet flushed may be lost on power loss (the model loses it)', () => {
     const t = disk(ring, { writeback: true });
     t.drv.write(3, pattern(1, 5));
     expect(t.disk.powerLoss()).toBe(1);
@@ -53,7 +53,7 @@ describe.each(RING_TYPES)('flush (%s ring)', (ring) => {
     expect(t.drv.read(9, 1).data).toEqual(pattern(1, 7));
   });
 
-  it('[AVP-BLK-21] does not report a flush OK when the medium fails to flush, and keeps the data cached', () => {
+  it('[AVP-BLK-45] [AVP-BLK-46] does not report a flush OK when the medium fails to flush, and keeps the data cached', () => {
     const t = disk(ring);
     t.drv.write(0, pattern(1, 3));
     t.disk.failOn('flush');
@@ -64,7 +64,7 @@ describe.each(RING_TYPES)('flush (%s ring)', (ring) => {
     expect(t.disk.durable(0, 1)).toEqual(pattern(1, 3));
   });
 
-  it('[AVP-BLK-21] fails a writethrough write with IOERR if the medium cannot make it durable', () => {
+  it('[AVP-BLK-21] [AVP-BLK-46] fails a writethrough write with IOERR if the medium cannot make it durable', () => {
     const t = disk(ring, { writeback: false });
     t.disk.failOn('flush');
     expect(t.drv.write(0, pattern(1)).status).toBe(VIRTIO_BLK_S_IOERR);

@@ -51,7 +51,7 @@ describe.each(RING_TYPES)('framing (%s ring)', (ring) => {
     expect(t.disk.stats.writes + t.disk.stats.reads).toBe(0);
   });
 
-  it('[AVP-BLK-7] answers UNSUPP to the seven zone request types', () => {
+  it('[AVP-BLK-44] answers UNSUPP to the seven zone request types', () => {
     const t = disk(ring);
     expect(BLK_ZONE_REQUEST_TYPES).toEqual([15, 16, 18, 20, 22, 24, 26]);
     for (const type of BLK_ZONE_REQUEST_TYPES) {

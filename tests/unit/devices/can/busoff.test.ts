@@ -9,7 +9,7 @@ import { VIRTIO_CAN_RESULT_NOT_OK as NOT_OK, VIRTIO_CAN_RESULT_OK as OK } from '
 import { ALL, fdBus, guestOn, tapOn, withoutBits } from './harness.ts';
 
 describe.each(RING_TYPES)('CAN bus-off (%s ring)', (ring) => {
-  it('[AVP-CAN-21] sets BUSOFF with a configuration change notification, stops, and refuses to transmit', () => {
+  it('[AVP-CAN-21] [AVP-CAN-37] [AVP-CAN-4] sets BUSOFF with a configuration change notification, stops, and refuses to transmit', () => {
     const bus = fdBus();
     const a = guestOn(bus, ring, { name: 'A' });
     const tap = tapOn(bus);
@@ -28,7 +28,7 @@ describe.each(RING_TYPES)('CAN bus-off (%s ring)', (ring) => {
     expect(a.dev.stats.busOffEvents).toBe(1);
   });
 
-  it('[AVP-CAN-21] answers every request still waiting for the bus NOT_OK', () => {
+  it('[AVP-CAN-37] [AVP-CAN-6] answers every request still waiting for the bus NOT_OK', () => {
     const bus = fdBus({ autoRun: false });
     const a = guestOn(bus, ring, { name: 'A' });
     const tap = tapOn(bus);
@@ -39,7 +39,7 @@ describe.each(RING_TYPES)('CAN bus-off (%s ring)', (ring) => {
     expect(tap.received).toHaveLength(0);
   });
 
-  it('[AVP-CAN-21] withdraws frames answered early (no LATE_TX_ACK) as well', () => {
+  it('[AVP-CAN-37] [AVP-CAN-6] withdraws frames answered early (no LATE_TX_ACK) as well', () => {
     const bus = fdBus({ autoRun: false });
     const a = guestOn(bus, ring, { name: 'A', features: withoutBits(ALL, F.VIRTIO_CAN_F_LATE_TX_ACK) });
     const tap = tapOn(bus);

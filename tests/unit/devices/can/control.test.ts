@@ -44,7 +44,7 @@ describe.each(RING_TYPES)('CAN controller mode (%s ring)', (ring) => {
     expect(g.drv.receive()).toHaveLength(0);
   });
 
-  it('[AVP-CAN-5] answers START and STOP with OK, also when the controller is already in that state', () => {
+  it('[AVP-CAN-33] answers START and STOP with OK, also when the controller is already in that state', () => {
     const g = guestOn(fdBus(), ring, { start: false });
     expect(g.drv.stop()).toBe(OK);
     expect(g.dev.controller).toBe('stopped');
@@ -56,7 +56,7 @@ describe.each(RING_TYPES)('CAN controller mode (%s ring)', (ring) => {
     expect(g.dev.stats.ctrlOk).toBe(4);
   });
 
-  it('[AVP-CAN-5] answers an unknown or short control request NOT_OK and leaves the state alone', () => {
+  it('[AVP-CAN-34] answers an unknown or short control request NOT_OK and leaves the state alone', () => {
     const g = guestOn(fdBus(), ring);
     expect(g.drv.control(VIRTIO_CAN_TX)).toBe(NOT_OK);
     expect(g.drv.control(0x0203)).toBe(NOT_OK);
@@ -70,7 +70,7 @@ describe.each(RING_TYPES)('CAN controller mode (%s ring)', (ring) => {
     expect(g.dev.controller).toBe('stopped');
   });
 
-  it('[AVP-CAN-5] does nothing with a control request that has no room for the result', () => {
+  it('[AVP-CAN-35] does nothing with a control request that has no room for the result', () => {
     const g = guestOn(fdBus(), ring, { start: false });
     const c = g.lb.request(CAN_CONTROLQ, [encodeCanControl(VIRTIO_CAN_SET_CTRL_MODE_START)], []);
     expect(c.len).toBe(0);

@@ -87,7 +87,7 @@ describe.each(RING_TYPES)('CAN transmit: malformed requests (%s ring)', (ring) =
     expect(needsReset(a)).toBe(false);
   });
 
-  it('[AVP-CAN-7] returns a request without room for the result with used length 0 and does not send it', () => {
+  it('[AVP-CAN-36] returns a request without room for the result with used length 0 and does not send it', () => {
     const { a, tap } = setup(ring);
     expect(a.drv.raw([txBytes({ canId: 5, length: 1 })], []).status).toBe('unanswered');
     expect(a.dev.stats.txUnanswerable).toBe(1);

@@ -44,7 +44,7 @@ describe('console identity and layout', () => {
     expect([...dev.config.read(0, 12)]).toEqual([0x50, 0x01, 0x32, 0x00, 0x34, 0x12, 0, 0, 0, 0, 0, 0]);
   });
 
-  it('[AVP-CON-2] ignores and counts driver writes to read-only fields; emerg_wr keeps reading 0', () => {
+  it('[AVP-CON-28] [AVP-CON-29] [AVP-CON-30] ignores and counts driver writes to read-only fields; emerg_wr keeps reading 0', () => {
     const dev = new ConsoleDevice({ maxPorts: 3, ports: { 0: { size: { cols: 80, rows: 25 } } } });
     const before = dev.config.read(0, 12);
     dev.writeConfig(C.CONSOLE_CFG_COLS, new Uint8Array([1, 2]));

@@ -10,7 +10,7 @@ import { needsReset, rig } from './harness.ts';
 const ctl = (id: number, event: number, value: number) => M.encodeControl({ id, event, value });
 
 describe('console control message parsing', () => {
-  it('[AVP-CON-14] tells short, unknown, device-only and badly valued messages apart', () => {
+  it('[AVP-CON-14] [AVP-CON-43] tells short, unknown, device-only and badly valued messages apart', () => {
     expect(parseDriverControl(new Uint8Array(7))).toEqual({ ok: false, reason: 'short' });
     expect(parseDriverControl(ctl(0, 8, 0))).toEqual({ ok: false, reason: 'unknown-event' });
     expect(parseDriverControl(ctl(0, 0xffff, 0))).toEqual({ ok: false, reason: 'unknown-event' });
@@ -31,7 +31,7 @@ describe('console control message parsing', () => {
 describe.each(RING_TYPES)('console control errors (%s ring)', (ring) => {
   const multi = { dev: { maxPorts: 3, ports: { 1: {} } }, hosted: [0, 1] };
 
-  it('[AVP-CON-14] ignores and counts bad driver messages, uses each buffer, and carries on', () => {
+  it('[AVP-CON-14] [AVP-CON-43] [AVP-CON-44] ignores and counts bad driver messages, uses each buffer, and carries on', () => {
     const r = rig(ring, multi);
     const send = (b: Uint8Array, inLens: number[] = []) => r.lb.request(CONTROL_TRANSMITQ, [b], inLens);
     const cases: [Uint8Array, string][] = [
@@ -68,7 +68,7 @@ describe.each(RING_TYPES)('console control errors (%s ring)', (ring) => {
     expect(r.dev.portState(1)!.guestOpen).toBe(false);
   });
 
-  it('[AVP-CON-14] acts on the first 8 bytes of a longer message and counts the extra', () => {
+  it('[AVP-CON-45] acts on the first 8 bytes of a longer message and counts the extra', () => {
     const r = rig(ring, { ...multi, driver: { autoReady: false } });
     const long = new Uint8Array(40).fill(0xee);
     long.set(ctl(1, M.VIRTIO_CONSOLE_PORT_READY, 1));
@@ -78,7 +78,7 @@ describe.each(RING_TYPES)('console control errors (%s ring)', (ring) => {
     expect(r.dev.stats.lastControlError).toBeNull();
   });
 
-  it('[AVP-CON-15] writes each message into one buffer with its exact length, and keeps it for a buffer big enough', () => {
+  it('[AVP-CON-15] [AVP-CON-47] writes each message into one buffer with its exact length, and keeps it for a buffer big enough', () => {
     const r = rig(ring, { dev: { maxPorts: 2, ports: { 1: { name: 'org.avp.telemetry.0' } } }, start: false });
     r.lb.submit(CONTROL_RECEIVEQ, [], [8]);
     r.lb.request(CONTROL_TRANSMITQ, [ctl(0, M.VIRTIO_CONSOLE_DEVICE_READY, 1)], []); // ADD 0 and ADD 1
@@ -97,7 +97,7 @@ describe.each(RING_TYPES)('console control errors (%s ring)', (ring) => {
     expect(r.dev.pendingControlMessages).toBe(0);
   });
 
-  it('[AVP-CON-15] bounds the messages it keeps for a driver that posts no control buffers, and counts the rest', () => {
+  it('[AVP-CON-48] [AVP-CON-49] bounds the messages it keeps for a driver that posts no control buffers, and counts the rest', () => {
     const r = rig(ring, { dev: { maxPorts: 2, ports: { 1: {} }, maxPendingControl: 4 }, start: false });
     r.lb.request(CONTROL_TRANSMITQ, [ctl(0, M.VIRTIO_CONSOLE_DEVICE_READY, 1)], []); // ADD 0, ADD 1
     for (let i = 0; i < 10; i++) {

@@ -16,7 +16,7 @@ import { ALL, needsReset, rig, testHost, without } from './harness.ts';
 const EMERG = MMIO_CONFIG + CONSOLE_CFG_EMERG_WR;
 
 describe('console emergency write', () => {
-  it('[AVP-CON-8] passes the low byte on before the device was ever initialized', () => {
+  it('[AVP-CON-8] [AVP-CON-33] passes the low byte on before the device was ever initialized', () => {
     const log = new ConsoleLog();
     const dev = new ConsoleDevice({ emergencyOutput: log });
     writeEmergency(dev, 'panic\n');

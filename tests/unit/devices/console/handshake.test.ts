@@ -11,7 +11,7 @@ import { rig } from './harness.ts';
 const show = (msgs: readonly M.ConsoleControl[]) => msgs.map((m) => `${M.controlEventName(m.event)}:${m.id}:${m.value}`);
 
 describe.each(RING_TYPES)('console multiport handshake (%s ring)', (ring) => {
-  it('[AVP-CON-11] announces nothing before DEVICE_READY 1, then every port once, in ascending order', () => {
+  it('[AVP-CON-11] [AVP-CON-34] announces nothing before DEVICE_READY 1, then every port once, in ascending order', () => {
     const r = rig(ring, { dev: { maxPorts: 6, ports: { 5: {}, 2: {}, 3: {} } }, start: false, driver: { autoReady: false } });
     for (let i = 0; i < 4; i++) r.lb.submit(CONTROL_RECEIVEQ, [], [300]);
     r.dev.queueNotify(CONTROL_RECEIVEQ);
@@ -26,7 +26,7 @@ describe.each(RING_TYPES)('console multiport handshake (%s ring)', (ring) => {
     expect(r.dev.portState(5)!.announced).toBe(true);
   });
 
-  it('[AVP-CON-11] never announces a port at or above max_nr_ports', () => {
+  it('[AVP-CON-35] never announces a port at or above max_nr_ports', () => {
     expect(() => new ConsoleDevice({ maxPorts: 2, ports: { 2: {} } })).toThrow(RangeError);
     const r = rig(ring, { dev: { maxPorts: 2 } });
     expect(() => r.dev.addPort(2)).toThrow(RangeError);
@@ -34,7 +34,7 @@ describe.each(RING_TYPES)('console multiport handshake (%s ring)', (ring) => {
     expect(r.drv.received.filter((m) => m.event === M.VIRTIO_CONSOLE_DEVICE_ADD).map((m) => m.id)).toEqual([0]);
   });
 
-  it('[AVP-CON-12] after PORT_READY sends CONSOLE_PORT, RESIZE, PORT_NAME and PORT_OPEN, in that order', () => {
+  it('[AVP-CON-12] [AVP-CON-46] after PORT_READY sends CONSOLE_PORT, RESIZE, PORT_NAME and PORT_OPEN, in that order', () => {
     const r = rig(ring, {
       dev: { maxPorts: 3, ports: { 1: { console: true, name: 'org.avp.shell.0', size: { cols: 132, rows: 43 } }, 2: { name: 'org.avp.log.0' } } },
       hosted: [1],
@@ -48,7 +48,7 @@ describe.each(RING_TYPES)('console multiport handshake (%s ring)', (ring) => {
     expect(r.dev.portState(1)).toMatchObject({ ready: true, guestOpen: true, hostOpen: true });
   });
 
-  it('[AVP-CON-12] describes nothing after PORT_READY 0, and the port stays unusable', () => {
+  it('[AVP-CON-37] describes nothing after PORT_READY 0, and the port stays unusable', () => {
     const r = rig(ring, { dev: { maxPorts: 2, ports: { 1: { name: 'x', console: true } } }, hosted: [1], driver: { autoReady: false } });
     r.drv.control(1, M.VIRTIO_CONSOLE_PORT_READY, 0);
     expect(show(r.drv.received.filter((m) => m.id === 1))).toEqual(['DEVICE_ADD:1:0']);
@@ -59,7 +59,7 @@ describe.each(RING_TYPES)('console multiport handshake (%s ring)', (ring) => {
     expect(r.hosts.get(1)!.output.writes).toBe(0);
   });
 
-  it('[AVP-CON-12] tells a ready driver when the host side is attached and detached', () => {
+  it('[AVP-CON-36] tells a ready driver when the host side is attached and detached', () => {
     const r = rig(ring, { dev: { maxPorts: 2, ports: { 1: {} } }, hosted: [0] });
     expect(r.drv.ports.get(1)!.hostOpen).toBe(false);
     r.dev.attach(1, { output: null });
@@ -71,7 +71,7 @@ describe.each(RING_TYPES)('console multiport handshake (%s ring)', (ring) => {
     expect(show(r.drv.received.filter((m) => m.id === 1)).slice(-2)).toEqual(['PORT_OPEN:1:1', 'PORT_OPEN:1:0']);
   });
 
-  it('[AVP-CON-16] the guest driver posts control buffers of 263 bytes before DEVICE_READY and opens console ports', () => {
+  it('[AVP-CON-16] [AVP-CON-51] [AVP-CON-52] the guest driver posts control buffers of 263 bytes before DEVICE_READY and opens console ports', () => {
     expect(M.CONSOLE_CONTROL_BUFFER_MIN).toBe(263);
     const r = rig(ring, { dev: { maxPorts: 2, ports: { 1: { console: true } } }, hosted: [0, 1], start: false });
     expect(r.dev.deviceReady).toBe(false);

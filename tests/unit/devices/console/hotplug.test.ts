@@ -11,7 +11,7 @@ const events = (r: ReturnType<typeof rig>, id: number) =>
   r.drv.received.filter((m) => m.id === id).map((m) => M.controlEventName(m.event));
 
 describe.each(RING_TYPES)('console hot-plug (%s ring)', (ring) => {
-  it('[AVP-CON-13] announces a port added while the driver runs, and carries its data', () => {
+  it('[AVP-CON-34] announces a port added while the driver runs, and carries its data', () => {
     const r = rig(ring, { dev: { maxPorts: 4 } });
     const h = testHost();
     r.dev.addPort(3, { name: 'org.avp.diag.0', host: h });
@@ -25,7 +25,7 @@ describe.each(RING_TYPES)('console hot-plug (%s ring)', (ring) => {
     expect(r.drv.readText(3)).toBe('green');
   });
 
-  it('[AVP-CON-13] on removal sends DEVICE_REMOVE, returns a held receive buffer and drops later traffic', () => {
+  it('[AVP-CON-13] [AVP-CON-38] [AVP-CON-39] [AVP-CON-40] [AVP-CON-41] on removal sends DEVICE_REMOVE, returns a held receive buffer and drops later traffic', () => {
     const r = rig(ring, { dev: { maxPorts: 3, ports: { 1: { name: 'svc' } } }, hosted: [0, 1], driver: { rxBuffers: 1 } });
     r.drv.open(1);
     r.dev.queueNotify(portReceiveQueue(1)); // the device takes the buffer and holds it (no input yet)
@@ -38,14 +38,16 @@ describe.each(RING_TYPES)('console hot-plug (%s ring)', (ring) => {
     expect(events(r, 1).at(-1)).toBe('DEVICE_REMOVE');
     expect(r.drv.ports.has(1)).toBe(false);
     expect(r.hosts.get(1)!.events).toEqual([true, false]); // the host learns the guest side is gone
+    const discarded = r.dev.stats.drops['port-not-open'];
     expect(r.drv.write(1, 'late')).toBe(true);
     expect(r.hosts.get(1)!.output.writes).toBe(0);
+    expect(r.dev.stats.drops['port-not-open']).toBe(discarded + 1); // the discarded output is counted
     r.drv.control(1, M.VIRTIO_CONSOLE_PORT_OPEN, 1);
     expect(r.dev.stats.lastControlError).toBe('unknown-port');
     expect(needsReset(r)).toBe(false);
   });
 
-  it('[AVP-CON-13] may add a removed port id again; the driver sees a fresh DEVICE_ADD', () => {
+  it('[AVP-CON-42] [AVP-CON-34] may add a removed port id again; the driver sees a fresh DEVICE_ADD', () => {
     const r = rig(ring, { dev: { maxPorts: 2, ports: { 1: {} } } });
     r.dev.removePort(1);
     r.dev.addPort(1, { name: 'again' });

@@ -47,7 +47,7 @@ describe.each(RING_TYPES)('console port I/O (%s ring)', (ring) => {
     expect(r.dev.portState(1)!.txBytes).toBe(4);
   });
 
-  it('[AVP-CON-5] returns a device-writable buffer on a transmitq unused, without passing anything on', () => {
+  it('[AVP-CON-5] [AVP-CON-31] [AVP-CON-32] returns a device-writable buffer on a transmitq unused, without passing anything on', () => {
     const r = rig(ring);
     const c = r.lb.request(portTransmitQueue(0), [new TextEncoder().encode('x')], [4]);
     expect(c.len).toBe(0);
@@ -58,7 +58,7 @@ describe.each(RING_TYPES)('console port I/O (%s ring)', (ring) => {
     expect(r.hosts.get(0)!.output.text).toBe('y');
   });
 
-  it('[AVP-CON-5] returns a device-readable buffer on a receiveq unused and delivers input to the next one', () => {
+  it('[AVP-CON-5] [AVP-CON-31] [AVP-CON-32] returns a device-readable buffer on a receiveq unused and delivers input to the next one', () => {
     const r = rig(ring, { driver: { rxBuffers: 0 } });
     r.lb.submit(portReceiveQueue(0), [new Uint8Array([1, 2])], [8]);
     r.lb.submit(portReceiveQueue(0), [], [8]);

@@ -23,7 +23,7 @@ describe.each(RING_TYPES)('console resize (%s ring)', (ring) => {
     expect(() => r.dev.resize(0, { cols: 70000, rows: 1 })).toThrow(RangeError);
   });
 
-  it('[AVP-CON-17] with MULTIPORT sends RESIZE, cols then rows, for every ready console port, port 0 included', () => {
+  it('[AVP-CON-50] with MULTIPORT sends RESIZE, cols then rows, for every ready console port, port 0 included', () => {
     const r = rig(ring, { dev: { maxPorts: 3, ports: { 0: { size: { cols: 80, rows: 24 } }, 1: { console: true }, 2: {} } } });
     expect(resizes(r)).toEqual([{ id: 0, raw: [80, 0, 24, 0] }]); // at PORT_READY, after CONSOLE_PORT
     r.dev.resize(0, { cols: 100, rows: 30 });
@@ -38,14 +38,14 @@ describe.each(RING_TYPES)('console resize (%s ring)', (ring) => {
     expect(r.drv.ports.get(1)!.size).toEqual({ cols: 258, rows: 50 });
   });
 
-  it('[AVP-CON-17] keeps a size set before the port is ready and sends it at PORT_READY', () => {
+  it('[AVP-CON-50] keeps a size set before the port is ready and sends it at PORT_READY', () => {
     const r = rig(ring, { dev: { maxPorts: 2, ports: { 1: { console: true } } }, start: false });
     r.dev.resize(1, { cols: 64, rows: 16 });
     r.drv.start();
     expect(resizes(r)).toEqual([{ id: 1, raw: [64, 0, 16, 0] }]);
   });
 
-  it('[AVP-CON-17] does not offer SIZE without a size for port 0, and sends no RESIZE without MULTIPORT', () => {
+  it('[AVP-CON-17] [AVP-CON-50] does not offer SIZE without a size for port 0, and sends no RESIZE without MULTIPORT', () => {
     const r = rig(ring, { dev: { maxPorts: 2, ports: { 1: { console: true } } }, features: without(ALL, F.VIRTIO_CONSOLE_F_MULTIPORT) });
     expect(r.dev.offersSize).toBe(false);
     r.dev.resize(0, { cols: 10, rows: 10 });

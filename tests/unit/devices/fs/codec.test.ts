@@ -11,7 +11,7 @@ import * as E from '../../../../src/lib/devices/fs/errno.ts';
 const le = (b: Uint8Array) => new DataView(b.buffer, b.byteOffset, b.byteLength);
 
 describe('FUSE codec', () => {
-  it('[AVP-FS-6] encodes fuse_in_header (40 bytes) and fuse_out_header (16 bytes) field by field', () => {
+  it('[AVP-FS-37] encodes fuse_in_header (40 bytes) and fuse_out_header (16 bytes) field by field', () => {
     const h = H.encodeInHeader({ len: 0x1234, opcode: 15, unique: 0x0102030405060708n, nodeid: 0x1112131415161718n, uid: 1000, gid: 1001, pid: 77, totalExtlen: 3 });
     expect(h.length).toBe(H.FUSE_IN_HEADER_SIZE);
     expect(H.FUSE_IN_HEADER_SIZE).toBe(40);
@@ -64,7 +64,7 @@ describe('FUSE codec', () => {
     expect([I.FUSE_ASYNC_READ, I.FUSE_ATOMIC_O_TRUNC, I.FUSE_BIG_WRITES, I.FUSE_MAX_PAGES, I.FUSE_MAP_ALIGNMENT, I.FUSE_INIT_EXT]).toEqual([1, 8, 32, 1 << 22, 1 << 26, 1 << 30]);
   });
 
-  it('[AVP-FS-6] lays out fuse_attr (88), fuse_entry_out (128), fuse_attr_out (104) and fuse_getattr_in (16)', () => {
+  it('[AVP-FS-37] lays out fuse_attr (88), fuse_entry_out (128), fuse_attr_out (104) and fuse_getattr_in (16)', () => {
     const attr: A.FuseAttr = { ino: 11, size: 12, blocks: 13, atime: 14, mtime: 15, ctime: 16, atimensec: 17, mtimensec: 18, ctimensec: 19, mode: A.S_IFREG | 0o644, nlink: 1, uid: 20, gid: 21, rdev: 0, blksize: 4096, flags: 0 };
     const e = A.encodeEntryOut({ nodeid: 5n, generation: 6n, entryValid: 7, attrValid: 8, entryValidNsec: 9, attrValidNsec: 10, attr }, 'little');
     expect(e.length).toBe(128);
@@ -81,7 +81,7 @@ describe('FUSE codec', () => {
     expect([A.S_IFDIR, A.S_IFREG]).toEqual([0o040000, 0o100000]);
   });
 
-  it('[AVP-FS-6] lays out the open, read, write, release, forget and interrupt structs', () => {
+  it('[AVP-FS-37] lays out the open, read, write, release, forget and interrupt structs', () => {
     expect([F.FUSE_OPEN_IN_SIZE, F.FUSE_OPEN_OUT_SIZE, F.FUSE_READ_IN_SIZE, F.FUSE_WRITE_IN_SIZE, F.FUSE_WRITE_OUT_SIZE, F.FUSE_RELEASE_IN_SIZE]).toEqual([8, 16, 40, 40, 8, 24]);
     expect([F.FUSE_FORGET_IN_SIZE, F.FUSE_BATCH_FORGET_IN_SIZE, F.FUSE_FORGET_ONE_SIZE, F.FUSE_INTERRUPT_IN_SIZE]).toEqual([8, 8, 16, 8]);
     const r = F.encodeIoIn({ fh: 3n, offset: 4096n, size: 512, ioFlags: 2, lockOwner: 7n, flags: F.O_RDWR });

@@ -18,7 +18,7 @@ function request(opcode: number, nodeid: bigint, body: Uint8Array, over: Partial
 }
 
 describe.each(RING_TYPES)('request framing (%s ring)', (ring) => {
-  it('[AVP-FS-6] accepts a request cut anywhere, in indirect tables, and a reply spread over several buffers', () => {
+  it('[AVP-FS-6] [AVP-FS-35] accepts a request cut anywhere, in indirect tables, and a reply spread over several buffers', () => {
     const m = mount(ring);
     const id = walk(m, 'maps/readme.txt');
     const req = request(H.FUSE_GETATTR, id, encodeGetattrIn({ getattrFlags: 0, fh: 0n }));
@@ -124,7 +124,7 @@ describe.each(RING_TYPES)('hiprio queue (%s ring)', (ring) => {
     expect(m.dev.stats.replies).toBe(3); // INIT, LOOKUP, GETATTR
   });
 
-  it('[AVP-FS-15] serves hiprio while request queues hold a backlog it has not reached', () => {
+  it('[AVP-FS-39] serves hiprio while request queues hold a backlog it has not reached', () => {
     const m = mount(ring);
     const maps = walk(m, 'maps');
     const q = m.lb.queues[REQ];

@@ -24,7 +24,7 @@ describe.each(RING_TYPES)('FUSE session (%s ring)', (ring) => {
     expect(m.c.lookup(1n, 'maps').errno).toBe(0);
   });
 
-  it('[AVP-FS-13] negotiates 7.min(driver, 38) and accepts only the flags it implements', () => {
+  it('[AVP-FS-13] [AVP-FS-33] negotiates 7.min(driver, 38) and accepts only the flags it implements', () => {
     const m = mount(ring, { init: false });
     const offered = FUSE_ASYNC_READ | FUSE_POSIX_LOCKS | FUSE_BIG_WRITES | FUSE_WRITEBACK_CACHE | FUSE_MAX_PAGES | FUSE_MAP_ALIGNMENT;
     const r = m.c.init({ minor: 41, flags: offered });
@@ -73,7 +73,7 @@ describe.each(RING_TYPES)('FUSE session (%s ring)', (ring) => {
     expect(hdr.getBigUint64(16, false)).toBe(BigInt(m.tree.resolve('/maps/readme.txt')!.ino));
   });
 
-  it('[AVP-FS-14] ends the session at the next FUSE_INIT: nodeids and handles are gone, and the byte order may change', () => {
+  it('[AVP-FS-38] [AVP-FS-14] ends the session at the next FUSE_INIT: nodeids and handles are gone, and the byte order may change', () => {
     const m = mount(ring);
     const nodeid = walk(m, 'maps/readme.txt');
     const fh = m.c.open(nodeid, 0).value!;
@@ -87,7 +87,7 @@ describe.each(RING_TYPES)('FUSE session (%s ring)', (ring) => {
     expect(m.c.getattr(1n).errno).toBe(0);
   });
 
-  it('[AVP-FS-14] ends the session at a device reset', () => {
+  it('[AVP-FS-38] ends the session at a device reset', () => {
     const m = mount(ring);
     walk(m, 'maps');
     expect(m.dev.server.session.knownNodeids().length).toBe(1);

@@ -9,7 +9,7 @@ import { MemFs } from '../../../../src/lib/devices/fs/memfs.ts';
 import { bytes, hostTree, mount, README, text, walk } from './harness.ts';
 
 describe.each(RING_TYPES)('open files (%s ring)', (ring) => {
-  it('[AVP-FS-21] [AVP-FS-25] reads whole files, pieces, and nothing at or past the end; no DAX window is needed', () => {
+  it('[AVP-FS-21] [AVP-FS-25] [AVP-FS-40] reads whole files, pieces, and nothing at or past the end; no DAX window is needed', () => {
     const m = mount(ring);
     const fh = m.c.open(walk(m, 'maps/eu/tile-0001.bin'), O_RDONLY).value!;
     const all = m.c.read(fh, 0, 4096);
@@ -22,7 +22,7 @@ describe.each(RING_TYPES)('open files (%s ring)', (ring) => {
     expect(m.c.init().value?.flags! & FUSE_MAP_ALIGNMENT).toBe(0); // map_alignment not offered: no DAX window
   });
 
-  it('[AVP-FS-6] reports a used length of 16 + the bytes returned', () => {
+  it('[AVP-FS-35] [AVP-FS-36] reports a used length of 16 + the bytes returned', () => {
     const m = mount(ring);
     const fh = m.c.open(walk(m, 'maps/readme.txt'), O_RDONLY).value!;
     const r = m.c.call(FUSE_READ, 0n, encodeIoIn({ fh, size: 200 }), 200);
@@ -30,7 +30,7 @@ describe.each(RING_TYPES)('open files (%s ring)', (ring) => {
     expect(r.header).toEqual({ len: 16 + README.length, error: 0, unique: r.unique });
   });
 
-  it('[AVP-FS-21] writes, extends with zeroes across a gap, appends, truncates, and reports bytes written', () => {
+  it('[AVP-FS-41] [AVP-FS-42] [AVP-FS-43] writes, extends with zeroes across a gap, appends, truncates, and reports bytes written', () => {
     const m = mount(ring);
     const id = walk(m, 'logs');
     m.tree.writeFile('/logs/boot.log', '');
@@ -50,7 +50,7 @@ describe.each(RING_TYPES)('open files (%s ring)', (ring) => {
     expect(m.c.write(fh, 0, new Uint8Array(0)).value).toBe(0);
   });
 
-  it('[AVP-FS-21] refuses a write past the largest file with EFBIG and one over max_write with EINVAL', () => {
+  it('[AVP-FS-44] [AVP-FS-45] refuses a write past the largest file with EFBIG and one over max_write with EINVAL', () => {
     const tree = hostTree();
     const small = new MemFs({ maxFileSize: 1000 });
     small.writeFile('/f', 'x');

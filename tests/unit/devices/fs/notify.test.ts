@@ -66,7 +66,7 @@ describe.each(RING_TYPES)('notifications (%s ring)', (ring) => {
     expect(m.dev.notifier.waiting).toBe(0);
   });
 
-  it('[AVP-FS-5] gives back unused a notification buffer that is too small or device-readable', () => {
+  it('[AVP-FS-34] gives back unused a notification buffer that is too small or device-readable', () => {
     const m = mount(ring, { dev: { notifications: true } });
     walk(m, 'maps/readme.txt');
     m.c.stockNotifications(1, 39);

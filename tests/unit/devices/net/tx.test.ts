@@ -76,7 +76,7 @@ describe.each(RING_TYPES)('transmit (%s ring)', (ring) => {
     expect(g.tap.take()).toEqual([f, f, f, f, f]);
   });
 
-  it('[AVP-NET-8] drops a buffer shorter than the header, returns it with length 0, and keeps working', () => {
+  it('[AVP-NET-8] [AVP-NET-35] [AVP-NET-36] drops a buffer shorter than the header, returns it with length 0, and keeps working', () => {
     const g = guest(ring);
     for (const n of [1, 5, 11]) expect(g.drv.send(new Uint8Array(0), { raw: new Uint8Array(n).fill(0xaa) })).toBe(0);
     expect(g.dev.stats.txDrops['short-header']).toBe(3);
@@ -87,7 +87,7 @@ describe.each(RING_TYPES)('transmit (%s ring)', (ring) => {
     expect(g.tap.take()).toEqual([f]);
   });
 
-  it('[AVP-NET-8] drops a packet asking for segmentation, which is not offered', () => {
+  it('[AVP-NET-8] [AVP-NET-35] [AVP-NET-36] drops a packet asking for segmentation, which is not offered', () => {
     const g = guest(ring);
     for (const gsoType of [VIRTIO_NET_HDR_GSO_TCPV4, VIRTIO_NET_HDR_GSO_UDP_L4, VIRTIO_NET_HDR_GSO_TCPV4 | VIRTIO_NET_HDR_GSO_ECN,
       VIRTIO_NET_HDR_GSO_TCPV4 | VIRTIO_NET_HDR_GSO_UDP_TUNNEL_IPV4]) {
@@ -98,7 +98,7 @@ describe.each(RING_TYPES)('transmit (%s ring)', (ring) => {
     expect(needsReset(g)).toBe(false);
   });
 
-  it('[AVP-NET-8] drops NEEDS_CSUM when VIRTIO_NET_F_CSUM was not negotiated', () => {
+  it('[AVP-NET-8] [AVP-NET-35] drops NEEDS_CSUM when VIRTIO_NET_F_CSUM was not negotiated', () => {
     const g = guest(ring, {}, { features: withoutBits(ALL, F.VIRTIO_NET_F_CSUM) });
     const u = partialUdp(20);
     g.drv.send(u.frame, { hdr: { flags: VIRTIO_NET_HDR_F_NEEDS_CSUM, csumStart: u.udpStart, csumOffset: 6 } });
@@ -106,14 +106,14 @@ describe.each(RING_TYPES)('transmit (%s ring)', (ring) => {
     expect(g.tap.received).toHaveLength(0);
   });
 
-  it('[AVP-NET-8] refuses UDP_TUNNEL_CSUM without a tunnel gso_type', () => {
+  it('[AVP-NET-8] [AVP-NET-35] refuses UDP_TUNNEL_CSUM without a tunnel gso_type', () => {
     const g = guest(ring);
     g.drv.send(frame(MAC_B, MAC_A), { hdr: { flags: VIRTIO_NET_HDR_F_UDP_TUNNEL_CSUM } });
     expect(g.dev.stats.txDrops['tunnel-csum-without-tunnel']).toBe(1);
     expect(g.tap.received).toHaveLength(0);
   });
 
-  it('[AVP-NET-8] drops a frame shorter than an Ethernet header', () => {
+  it('[AVP-NET-8] [AVP-NET-35] [AVP-NET-36] drops a frame shorter than an Ethernet header', () => {
     const g = guest(ring);
     g.drv.send(new Uint8Array(13));
     g.drv.send(new Uint8Array(0));

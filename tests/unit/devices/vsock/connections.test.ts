@@ -71,7 +71,7 @@ describe.each(RING_TYPES)('guest to host connections (%s ring)', (ring) => {
     expect(rw.filter((e) => e.p.hdr.srcCid === 2n).map((e) => e.p.hdr.len)).toEqual([100, 100, 100, 100, 50]);
   });
 
-  it('[AVP-VSOCK-13] SHUTDOWN bits stay set; full shutdown is answered with RST and both ends close cleanly', () => {
+  it('[AVP-VSOCK-13] [AVP-VSOCK-41] SHUTDOWN bits stay set; full shutdown is answered with RST and both ends close cleanly', () => {
     const w = world();
     const l = w.host.listen(5000);
     const g = guest(w, ring, 3);

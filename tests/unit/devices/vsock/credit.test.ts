@@ -89,7 +89,7 @@ describe.each(RING_TYPES)('credit on a connection (%s ring)', (ring) => {
     expect(c.state).toBe('established');
   });
 
-  it('[AVP-VSOCK-15] the host never sends beyond the guest credit, and stamps every packet with its buf_alloc and fwd_cnt', () => {
+  it('[AVP-VSOCK-15] [AVP-VSOCK-39] the host never sends beyond the guest credit, and stamps every packet with its buf_alloc and fwd_cnt', () => {
     const { w, g, c, h } = connected(64, 100);
     const data = bytes(1000, 3);
     h.send(data);
@@ -112,7 +112,7 @@ describe.each(RING_TYPES)('credit on a connection (%s ring)', (ring) => {
     expect(fwd.every((f, i) => i === 0 || f >= fwd[i - 1])).toBe(true);
   });
 
-  it('[AVP-VSOCK-15] the host answers CREDIT_REQUEST with CREDIT_UPDATE carrying its current fwd_cnt', () => {
+  it('[AVP-VSOCK-40] the host answers CREDIT_REQUEST with CREDIT_UPDATE carrying its current fwd_cnt', () => {
     const { w, g, c, h } = connected(64);
     c.send(bytes(10));
     settle(g.drv);

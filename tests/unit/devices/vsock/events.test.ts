@@ -9,7 +9,7 @@ import { VsockPolicy } from '../../../../src/lib/devices/vsock/policy.ts';
 import { bytes, guest, world } from './harness.ts';
 
 describe.each(RING_TYPES)('transport reset (%s ring)', (ring) => {
-  it('[AVP-VSOCK-21] a migration to a new CID updates guest_cid, sends the event, resets the connections and keeps listeners', () => {
+  it('[AVP-VSOCK-21] [AVP-VSOCK-36] [AVP-VSOCK-37] [AVP-VSOCK-38] a migration to a new CID updates guest_cid, sends the event, resets the connections and keeps listeners', () => {
     const w = world();
     const l = w.host.listen(5000);
     const g = guest(w, ring, 3, { drv: { rxBuffers: 1 } });
@@ -42,7 +42,7 @@ describe.each(RING_TYPES)('transport reset (%s ring)', (ring) => {
     expect(gl.accept()!.local.cid).toBe(30n);
   });
 
-  it('[AVP-VSOCK-21] holds the event until the driver offers a usable buffer; resets it has not seen yet make one event', () => {
+  it('[AVP-VSOCK-36] holds the event until the driver offers a usable buffer; resets it has not seen yet make one event', () => {
     const w = world();
     const g = guest(w, ring, 3, { drv: { eventBuffers: 0 } });
     w.sw.transportReset(3n);
@@ -59,7 +59,7 @@ describe.each(RING_TYPES)('transport reset (%s ring)', (ring) => {
     expect(g.dev.stats.eventsDelivered).toBe(1);
   });
 
-  it('[AVP-VSOCK-21] a host reset ends every connection, host and guest-to-guest alike, and tells every guest', () => {
+  it('[AVP-VSOCK-36] [AVP-VSOCK-38] a host reset ends every connection, host and guest-to-guest alike, and tells every guest', () => {
     const w = world({ policy: new VsockPolicy({ guestLinks: [{ a: 3, b: 4 }] }) });
     const l = w.host.listen(5000);
     const a = guest(w, ring, 3);

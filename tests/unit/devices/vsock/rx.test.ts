@@ -21,7 +21,7 @@ function connected(ring: RingType, dev: Partial<VsockDeviceOptions> = {}, drv: V
 }
 
 describe.each(RING_TYPES)('placing packets in receive buffers (%s ring)', (ring) => {
-  it('[AVP-VSOCK-17] continues an RW payload in the next buffer, never cutting it short, len counting each piece', () => {
+  it('[AVP-VSOCK-17] [AVP-VSOCK-32] continues an RW payload in the next buffer, never cutting it short, len counting each piece', () => {
     const { g, c, h } = connected(ring, {}, { rxBufferSize: 44 + 10 });
     g.drv.logging = true;
     const data = bytes(25, 4);
@@ -34,7 +34,7 @@ describe.each(RING_TYPES)('placing packets in receive buffers (%s ring)', (ring)
     expect(g.dev.stats.rxPackets).toBeGreaterThanOrEqual(2); // RESPONSE and the RW, counted once
   });
 
-  it('[AVP-VSOCK-17] sets EOM and EOR only on the last piece of a seqpacket message', () => {
+  it('[AVP-VSOCK-33] sets EOM and EOR only on the last piece of a seqpacket message', () => {
     const w = world();
     const l = w.host.listen(6000, { type: P.VIRTIO_VSOCK_TYPE_SEQPACKET });
     const g = guest(w, ring, 3, { drv: { rxBufferSize: 44 + 8 } });
@@ -49,7 +49,7 @@ describe.each(RING_TYPES)('placing packets in receive buffers (%s ring)', (ring)
     expect(c.recvMessage()).toEqual({ data: bytes(20), eor: true });
   });
 
-  it('[AVP-VSOCK-17] returns buffers it cannot use with length 0 and keeps the packet for the next one', () => {
+  it('[AVP-VSOCK-34] returns buffers it cannot use with length 0 and keeps the packet for the next one', () => {
     const { g, c, h } = connected(ring, {}, { rxBuffers: 4 });
     const lb = g.lb;
     const before = g.drv.stats.rxEmpty;
@@ -86,7 +86,7 @@ describe.each(RING_TYPES)('holding packets while the driver has no buffers (%s r
     expect(c.recv()).toEqual(concat(parts));
   });
 
-  it('[AVP-VSOCK-18] stops taking tx chains while the holding area is half full, and resumes when the driver reads', () => {
+  it('[AVP-VSOCK-35] stops taking tx chains while the holding area is half full, and resumes when the driver reads', () => {
     const { w, g, c, h } = connected(ring, { holdPackets: 8 }, { rxBuffers: 1, bufAlloc: 4096 });
     for (let i = 0; i < 5; i++) h.send(bytes(10, i)); // 1 placed, 4 held: half of 8
     expect(g.dev.hold.halfFull).toBe(true);

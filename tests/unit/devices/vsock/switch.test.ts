@@ -17,7 +17,7 @@ function twoGuests(ring: RingType, opts: VsockSwitchOptions = {}) {
 }
 
 describe.each(RING_TYPES)('what the device accepts from its driver (%s ring)', (ring) => {
-  it('[AVP-VSOCK-8] drops a packet whose src_cid is not guest_cid, without forwarding or answering it', () => {
+  it('[AVP-VSOCK-8] [AVP-VSOCK-42] drops a packet whose src_cid is not guest_cid, without forwarding or answering it', () => {
     const w = world();
     w.host.listen(5000);
     const g = guest(w, ring, 3);
@@ -54,7 +54,7 @@ describe.each(RING_TYPES)('what the device accepts from its driver (%s ring)', (
     expect(w.trace.map((e) => [e.p.hdr.op, e.p.hdr.type])).toEqual([[P.VIRTIO_VSOCK_OP_RST, 7]]);
   });
 
-  it('[AVP-VSOCK-10] drops malformed tx chains, counts them, returns the buffers and keeps serving', () => {
+  it('[AVP-VSOCK-10] [AVP-VSOCK-27] [AVP-VSOCK-28] [AVP-VSOCK-29] drops malformed tx chains, counts them, returns the buffers and keeps serving', () => {
     const w = world();
     w.host.listen(5000);
     const g = guest(w, ring, 3, { dev: { maxPayload: 1024 } });
@@ -91,7 +91,7 @@ describe.each(RING_TYPES)('routing and the rules of a flow (%s ring)', (ring) =>
     expect(w.sw.stats.ignoredRst).toBe(1);
   });
 
-  it('[AVP-VSOCK-12] resets a flow at both ends when a guest breaks its state rules, and reports each', () => {
+  it('[AVP-VSOCK-12] [AVP-VSOCK-30] [AVP-VSOCK-31] resets a flow at both ends when a guest breaks its state rules, and reports each', () => {
     const { w, a, b } = twoGuests(ring);
     const l = b.drv.listen(700);
     const conn = a.drv.connect(4, 700);

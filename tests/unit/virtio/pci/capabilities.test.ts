@@ -57,7 +57,7 @@ describe('capability list', () => {
     expect(checkRequiredCaps(scan, true)).toEqual(['no device-specific configuration capability']);
   });
 
-  it('[AVP-TRANS-14] the driver ignores reserved cfg_type and bar values and uses the first of each type', () => {
+  it('[AVP-TRANS-14] [AVP-TRANS-32] the driver ignores reserved cfg_type and bar values and uses the first of each type', () => {
     const header = buildConfigHeader({
       virtioDeviceId: 2,
       caps: [
@@ -72,20 +72,26 @@ describe('capability list', () => {
     expect(scan.chosen.get(L.VIRTIO_PCI_CAP_COMMON_CFG)?.offset).toBe(0x200);
   });
 
-  it('[AVP-TRANS-14] a capability longer than specified is accepted', () => {
+  it('[AVP-TRANS-31] a capability longer than specified is accepted', () => {
     const header = buildConfigHeader({ virtioDeviceId: 2, caps: [{ cfgType: 1, bar: 0, id: 0, offset: 0, length: 64 }] });
     header[0x42] = 24; // cap_len with extra padding
     expect(scanCapabilities(header).caps).toHaveLength(1);
   });
 
-  it('reports a looping list, a pointer into the header and a short capability', () => {
+  it('[AVP-TRANS-33] stops at a looping list and a pointer into the header, and reports them and a short capability', () => {
     const base = () => buildConfigHeader({ virtioDeviceId: 2, caps: [{ cfgType: 1, bar: 0, id: 0, offset: 0, length: 64 }] });
     const loop = base();
     loop[0x41] = 0x40;
-    expect(scanCapabilities(loop).faults[0]).toMatch(/loops back to 0x40/);
+    const looped = scanCapabilities(loop);
+    expect(looped.faults).toHaveLength(1);
+    expect(looped.faults[0]).toMatch(/loops back to 0x40/);
+    expect(looped.caps).toHaveLength(1); // the capability is read once, then the walk ends
     const low = base();
     low[0x34] = 0x20;
-    expect(scanCapabilities(low).faults[0]).toMatch(/outside 0x40/);
+    const outside = scanCapabilities(low);
+    expect(outside.faults).toHaveLength(1);
+    expect(outside.faults[0]).toMatch(/outside 0x40/);
+    expect(outside.caps).toHaveLength(0); // nothing is read from the standard header
     const short = base();
     short[0x42] = 8;
     expect(scanCapabilities(short).faults[0]).toMatch(/cap_len 8/);
