@@ -36,3 +36,5 @@ export * as gpu from './devices/gpu/index.ts';
 export * as media from './devices/media/index.ts';
 export * as sound from './devices/sound/index.ts';
 export * as rpmb from './devices/rpmb/index.ts';
+export * as budget from './devices/budget.ts';
+export * as interference from './interference/harness.ts';

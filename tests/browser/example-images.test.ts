@@ -22,6 +22,7 @@ const PICTURES = [
   { chapter: 'gpu', example: 'gpu-compositor', alt: /composed panel/, width: 720 },
   { chapter: 'sound', example: 'sound-chime-mix', alt: /./, width: undefined },
   { chapter: 'media', example: 'camera-reverse', alt: /./, width: undefined },
+  { chapter: 'safety', example: 'interference-budget', alt: /latency/, width: undefined },
 ];
 
 describe('example pictures', () => {

@@ -7,6 +7,7 @@ import { ChainWriter, readChain } from '../../virtio/chain-io.ts';
 import { type ChainBuffer, type DescriptorChain, readableBuffers, totalLength, writableBuffers } from '../../virtio/chain.ts';
 import { type DeviceEnv, VirtioDevice } from '../../virtio/device.ts';
 import { bit, type Features, hasFeature } from '../../virtio/feature-bits.ts';
+import { DeviceBudget, drainWithBudget } from '../budget.ts';
 import type { BlockBackend } from './backend.ts';
 import { BLK_ERROR_REASONS, type BlkErrorReason, type BlkSegmentLimits, type BlockDeviceOptions, type BlockStats, checkInt, checkLimits, encodeSerial } from './options.ts';
 import * as C from './config.ts';
@@ -72,6 +73,8 @@ export class BlockDevice extends VirtioDevice {
   readonly numQueues: number;
   readonly serial: Uint8Array;
   readonly stats: BlockStats;
+  /** The guest's budget on this device, or null (the default): no limit. */
+  readonly budget: DeviceBudget | null;
   private readonly opts: BlockDeviceOptions;
   private readonly maxQSize: number;
   private readonly offered: Features;
@@ -95,6 +98,7 @@ export class BlockDevice extends VirtioDevice {
     this.eraseLimits = opts.secureErase ? checkLimits('secureErase', opts.secureErase) : null;
     this.capacity = backend.sectors;
     this.offered = this.computeOffered();
+    this.budget = opts.budget ? new DeviceBudget(opts.budget) : null;
     this.stats = {
       requests: 0, ok: 0, ioerr: 0, unsupp: 0, unanswerable: 0, sectorsRead: 0, sectorsWritten: 0, flushes: 0,
       errors: Object.fromEntries(BLK_ERROR_REASONS.map((r) => [r, 0])) as Record<BlkErrorReason, number>,
@@ -243,14 +247,34 @@ export class BlockDevice extends VirtioDevice {
   }
 
   protected onReset(): void {
+    this.budget?.reset();
     this.negotiated = null;
     this.config.setU8(C.BLK_CFG_WRITEBACK, this.defaultWriteback());
   }
 
   queueNotify(index: number): void {
     if (!this.active || index >= this.queueCount(this.env.features)) return;
-    this.drain(index, (chain) => this.serve(chain));
+    if (this.budget) this.serveBudgeted(index, true);
+    else this.drain(index, (chain) => this.serve(chain));
   }
+
+  // #region budget
+  /**
+   * With a budget, a request queue is served only as far as the guest's tokens go: the rest
+   * stays in the ring, untaken and unanswered, until budgetTick() finds tokens for it.
+   */
+  private serveBudgeted(index: number, notified: boolean): void {
+    const budget = this.budget!;
+    if (notified && !budget.admitNotification(index)) return;
+    drainWithBudget(budget, this.env, index, this.queue(index), (chain) => this.serve(chain));
+  }
+
+  /** The model clock moved: serves the queues the budget held back, as far as tokens allow now. */
+  budgetTick(): void {
+    if (!this.active || !this.budget) return;
+    for (const index of this.budget.held) this.serveBudgeted(index, false);
+  }
+  // #endregion budget
 
   // #region serve-request
   /**

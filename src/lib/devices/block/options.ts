@@ -1,6 +1,7 @@
 // What a block device is built with and what it counts: the options a platform sets, the
 // reasons a request fails, and the checks on options and the ID string.
 import { VIRTIO_BLK_ID_BYTES } from './request.ts';
+import type { DeviceBudgetOptions } from '../budget.ts';
 
 /** Why the device answered a request with something other than VIRTIO_BLK_S_OK. */
 export type BlkErrorReason =
@@ -63,6 +64,8 @@ export interface BlockDeviceOptions {
   readonly writeZeroes?: (BlkSegmentLimits & { readonly mayUnmap?: boolean }) | false;
   /** VIRTIO_BLK_F_SECURE_ERASE and its limits; default false (not offered). */
   readonly secureErase?: BlkSegmentLimits | false;
+  /** This guest's budget on the device (chapter Safety): default none, every request taken at once. */
+  readonly budget?: DeviceBudgetOptions | null;
 }
 
 export interface BlockStats {

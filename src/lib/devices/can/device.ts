@@ -7,6 +7,7 @@ import { ChainWriter } from '../../virtio/chain-io.ts';
 import type { DescriptorChain } from '../../virtio/chain.ts';
 import { type DeviceEnv, VirtioDevice } from '../../virtio/device.ts';
 import { bit, type Features, featureSet, hasFeature } from '../../virtio/feature-bits.ts';
+import { chainBytes, DeviceBudget, type DeviceBudgetOptions } from '../budget.ts';
 import type { CanEndpoint, CanNode, CanRxResult } from './bus.ts';
 import { CAN_CFG_STATUS, CAN_CONFIG_SIZE, VIRTIO_CAN_S_CTRL_BUSOFF } from './config.ts';
 import {
@@ -50,12 +51,16 @@ export interface CanDeviceOptions {
   readonly rxOverflow?: CanRxOverflowPolicy;
   /** The largest size a queue may have; default 256. */
   readonly maxQueueSize?: number;
+  /** This guest's budget on its Txq (chapter Safety): default none. Controlq is never budgeted. */
+  readonly budget?: DeviceBudgetOptions | null;
 }
 
 export class CanDevice extends VirtioDevice implements CanEndpoint {
   readonly deviceId = VIRTIO_ID_CAN;
   readonly name = 'virtio-can';
   readonly stats: CanDeviceStats = newCanStats(CAN_TX_REJECT_REASONS);
+  /** The guest's budget on Txq, or null (the default): no limit. */
+  readonly budget: DeviceBudget | null;
   private readonly opts: Required<CanDeviceOptions>;
   private readonly rx: CanRxPath;
   private node: CanNode | null = null;
@@ -69,7 +74,8 @@ export class CanDevice extends VirtioDevice implements CanEndpoint {
 
   constructor(opts: CanDeviceOptions = {}) {
     super(CAN_CONFIG_SIZE);
-    this.opts = { fd: true, rtr: true, lateTxAck: true, rxBacklog: 32, rxOverflow: 'drop-oldest', maxQueueSize: 256, ...opts };
+    this.opts = { fd: true, rtr: true, lateTxAck: true, rxBacklog: 32, rxOverflow: 'drop-oldest', maxQueueSize: 256, budget: null, ...opts };
+    this.budget = this.opts.budget ? new DeviceBudget(this.opts.budget) : null;
     const m = this.opts.maxQueueSize;
     if (!Number.isInteger(m) || m < 1 || m > 32768) throw new RangeError('maxQueueSize: 1..32768');
     this.rx = new CanRxPath(this.opts.rxBacklog, this.opts.rxOverflow);
@@ -154,6 +160,7 @@ export class CanDevice extends VirtioDevice implements CanEndpoint {
   }
 
   protected onReset(): void {
+    this.budget?.reset();
     this.epoch++;
     this.held.clear();
     this.node?.cancelPending(); // nothing queued by the old driver reaches the bus
@@ -165,22 +172,39 @@ export class CanDevice extends VirtioDevice implements CanEndpoint {
 
   queueNotify(index: number): void {
     if (!this.active) return;
-    if (index === CAN_TXQ) this.serveTxQueue();
+    if (index === CAN_TXQ) {
+      if (!this.budget || this.budget.admitNotification(CAN_TXQ)) this.serveTxQueue();
+    }
     else if (index === CAN_RXQ) this.rx.flush(this.rxContext());
     else if (index === CAN_CONTROLQ) this.drain(CAN_CONTROLQ, (chain) => this.serveControl(chain));
   }
 
   // ---- Transmit (§5.20.5.2) ----
 
+  /** The model clock moved: serves Txq if the budget held it back, as far as tokens allow now. */
+  budgetTick(): void {
+    if (this.active && this.budget?.held.includes(CAN_TXQ)) this.serveTxQueue();
+  }
+
+  // #region budgeted-txq
+  /** Takes transmit requests while the budget (if any) allows; the rest waits in the ring. */
   private serveTxQueue(): void {
     const q = this.queue(CAN_TXQ);
     if (!q) return;
+    const budget = this.budget;
     let pushed = false;
-    for (let r = q.pop(); r.kind !== 'empty'; r = q.pop()) {
+    for (;;) {
+      if (budget && !budget.mayTake(CAN_TXQ)) break;
+      const r = q.pop();
+      if (r.kind === 'empty') {
+        budget?.emptied(CAN_TXQ);
+        break;
+      }
       if (r.kind === 'error') {
         this.env.needsReset(r.error);
         return;
       }
+      budget?.charge(CAN_TXQ, chainBytes(r.chain));
       const len = this.serveTx(r.chain);
       if (len !== null) {
         q.push(r.chain, len);
@@ -189,6 +213,7 @@ export class CanDevice extends VirtioDevice implements CanEndpoint {
     }
     if (pushed && q.needsNotification()) this.env.notifyUsed(CAN_TXQ);
   }
+  // #endregion budgeted-txq
 
   // #region transmit
   /** The used length for a request answered now, or null if it waits for the bus. */

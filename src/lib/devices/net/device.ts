@@ -7,6 +7,7 @@ import { readChain, ChainWriter } from '../../virtio/chain-io.ts';
 import { readableBuffers, totalLength, writableBuffers, type DescriptorChain } from '../../virtio/chain.ts';
 import { type DeviceEnv, VirtioDevice } from '../../virtio/device.ts';
 import { bit, type Features, featureSet, hasFeature } from '../../virtio/feature-bits.ts';
+import { DeviceBudget, drainWithBudget } from '../budget.ts';
 import type { NetBackend, NetEndpoint, RxDropReason, RxResult } from './backend.ts';
 import { completeChecksum } from './checksum.ts';
 import {
@@ -69,6 +70,8 @@ export class NetDevice extends VirtioDevice implements NetEndpoint {
   readonly mtu: number;
   readonly maxQueuePairs: number;
   readonly stats: NetStats;
+  /** The guest's budget on its transmit queues, or null (the default): no limit. */
+  readonly budget: DeviceBudget | null;
   private readonly hostMac: Uint8Array | null;
   private readonly maxQSize: number;
   private readonly filter: RxFilter;
@@ -92,6 +95,7 @@ export class NetDevice extends VirtioDevice implements NetEndpoint {
     this.hostMac = opts.mac === undefined ? null : toMac(opts.mac);
     if (this.hostMac && isMulticast(this.hostMac)) throw new RangeError('the device address must be a unicast address');
     this.maxQSize = opts.maxQueueSize ?? 256;
+    this.budget = opts.budget ? new DeviceBudget(opts.budget) : null;
     this.filter = new RxFilter(opts.macTableSize ?? 64);
     this.link = { up: opts.linkUp ?? true, speed: opts.speed ?? 1000, duplex: opts.duplex ?? VIRTIO_NET_DUPLEX_FULL };
     checkSpeedDuplex(this.link.speed, this.link.duplex);
@@ -242,6 +246,7 @@ export class NetDevice extends VirtioDevice implements NetEndpoint {
     // whole space while it initializes, so the fields are restored without a notification.
     if (this.hostMac) this.config.setBytes(NET_CFG_MAC, this.hostMac);
     this.config.setU16(NET_CFG_STATUS, this.link.up ? VIRTIO_NET_S_LINK_UP : 0);
+    this.budget?.reset();
     this.filter.reset(); // empty MAC table after reset (§5.1.9.5)
     this.flows.clear();
     this.pairs = 1; // only receiveq1 / transmitq1 until VQ_PAIRS_SET (§5.1.9.5)
@@ -254,9 +259,27 @@ export class NetDevice extends VirtioDevice implements NetEndpoint {
     const features = this.env.features;
     const ctrl = this.controlQueueIndex(features);
     if (index === ctrl) this.drain(index, (chain) => this.serveControl(chain));
-    else if (index % 2 === 1 && index < 2 * this.negotiatedPairs(features)) this.drain(index, (chain) => this.serveTx((index - 1) / 2, chain));
+    else if (index % 2 === 1 && index < 2 * this.negotiatedPairs(features)) {
+      if (this.budget) this.serveTxBudgeted(index, true);
+      else this.drain(index, (chain) => this.serveTx((index - 1) / 2, chain));
+    }
     // Receive queues need no action on a notification: buffers are taken when a frame arrives.
   }
+
+  // #region budget
+  /** With a budget, a transmit queue is served only as far as the guest's tokens go; the rest waits in the ring. */
+  private serveTxBudgeted(index: number, notified: boolean): void {
+    const budget = this.budget!;
+    if (notified && !budget.admitNotification(index)) return;
+    drainWithBudget(budget, this.env, index, this.queue(index), (chain) => this.serveTx((index - 1) / 2, chain));
+  }
+
+  /** The model clock moved: serves the transmit queues the budget held back, as far as tokens allow now. */
+  budgetTick(): void {
+    if (!this.active || !this.budget) return;
+    for (const index of this.budget.held) this.serveTxBudgeted(index, false);
+  }
+  // #endregion budget
 
   // ---- Transmit (§5.1.9.2) ----
 

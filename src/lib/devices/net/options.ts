@@ -2,6 +2,7 @@
 // reasons a packet is dropped, and the checks on the link fields.
 import { VIRTIO_NET_DUPLEX_FULL, VIRTIO_NET_DUPLEX_HALF, VIRTIO_NET_DUPLEX_UNKNOWN, VIRTIO_NET_SPEED_UNKNOWN } from './config.ts';
 import type { RxDropReason } from './backend.ts';
+import type { DeviceBudgetOptions } from '../budget.ts';
 
 /** Why the device dropped a packet the driver transmitted. */
 export type TxDropReason =
@@ -52,6 +53,8 @@ export interface NetDeviceOptions {
   readonly macTableSize?: number;
   /** The largest size a queue may have; default 256. */
   readonly maxQueueSize?: number;
+  /** This guest's budget on its transmit queues (chapter Safety): default none. */
+  readonly budget?: DeviceBudgetOptions | null;
 }
 
 export function zeroCounts<K extends string>(keys: readonly K[]): Record<K, number> {

@@ -23,6 +23,7 @@ import {
   type VsockPacket,
 } from './packet.ts';
 import { RxHold } from './rx-hold.ts';
+import { chainBytes, DeviceBudget, type DeviceBudgetOptions } from '../budget.ts';
 import type { DeliverResult, VsockGuestPort, VsockLink } from './switch.ts';
 
 export const VSOCK_RX_QUEUE = 0;
@@ -51,6 +52,8 @@ export interface VsockDeviceOptions {
   readonly features?: Features;
   /** The largest size a queue may have; default 256. */
   readonly maxQueueSize?: number;
+  /** This guest's budget on its tx queue (chapter Safety): default none. */
+  readonly budget?: DeviceBudgetOptions | null;
 }
 
 export interface VsockDeviceStats {
@@ -73,6 +76,8 @@ export class VsockDevice extends VirtioDevice implements VsockGuestPort {
   readonly maxPayload: number;
   readonly stats: VsockDeviceStats;
   readonly hold: RxHold;
+  /** The guest's budget on the tx queue, or null (the default): no limit. */
+  readonly budget: DeviceBudget | null;
   private readonly offered: Features;
   private readonly maxQSize: number;
   /** The CID the platform gave this guest; only a transport reset changes it. */
@@ -90,6 +95,7 @@ export class VsockDevice extends VirtioDevice implements VsockGuestPort {
     this.maxPayload = opts.maxPayload ?? 64 * 1024;
     this.offered = opts.features ?? VSOCK_DEVICE_FEATURES;
     this.maxQSize = opts.maxQueueSize ?? 256;
+    this.budget = opts.budget ? new DeviceBudget(opts.budget) : null;
     this.hold = new RxHold(opts.holdPackets ?? 256, opts.holdBytes ?? 1 << 20);
     if (this.hold.maxPackets < 2 || this.hold.maxBytes < 2 * (VSOCK_HDR_SIZE + 1)) throw new RangeError('holding area too small');
     this.stats = { txPackets: 0, txDrops: Object.fromEntries(TX_DROPS.map((r) => [r, 0])) as Record<VsockTxDropReason, number>, rxPackets: 0, txPauses: 0, eventsDelivered: 0, badEventBuffers: 0 };
@@ -139,7 +145,9 @@ export class VsockDevice extends VirtioDevice implements VsockGuestPort {
     if (index === VSOCK_RX_QUEUE) {
       this.flushRx();
       if (this.txPaused && !this.hold.halfFull) this.processTx(); // room again for replies
-    } else if (index === VSOCK_TX_QUEUE) this.processTx();
+    } else if (index === VSOCK_TX_QUEUE) {
+      if (!this.budget || this.budget.admitNotification(VSOCK_TX_QUEUE)) this.processTx();
+    }
     else if (index === VSOCK_EVENT_QUEUE) this.flushEvents();
   }
 
@@ -152,6 +160,7 @@ export class VsockDevice extends VirtioDevice implements VsockGuestPort {
   private processTx(): void {
     const q = this.queue(VSOCK_TX_QUEUE);
     if (!q) return;
+    const budget = this.budget;
     let pushed = false;
     this.txPaused = false;
     for (;;) {
@@ -160,14 +169,25 @@ export class VsockDevice extends VirtioDevice implements VsockGuestPort {
         this.stats.txPauses++;
         break;
       }
+      // A guest over its budget waits: its packets stay in the ring until budgetTick().
+      if (budget && !budget.mayTake(VSOCK_TX_QUEUE)) break;
       const r = q.pop();
-      if (r.kind === 'empty') break;
+      if (r.kind === 'empty') {
+        budget?.emptied(VSOCK_TX_QUEUE);
+        break;
+      }
       if (r.kind === 'error') return this.env.needsReset(r.error);
+      budget?.charge(VSOCK_TX_QUEUE, chainBytes(r.chain));
       this.serveTx(r.chain);
       q.push(r.chain, 0); // the device writes nothing into tx buffers
       pushed = true;
     }
     if (pushed && q.needsNotification()) this.env.notifyUsed(VSOCK_TX_QUEUE);
+  }
+
+  /** The model clock moved: serves the tx queue if the budget held it back, as far as tokens allow now. */
+  budgetTick(): void {
+    if (this.active && !this.txPaused && this.budget?.held.includes(VSOCK_TX_QUEUE)) this.processTx();
   }
 
   private serveTx(chain: DescriptorChain): void {
@@ -255,6 +275,7 @@ export class VsockDevice extends VirtioDevice implements VsockGuestPort {
     // configuration, not from the driver. Everything in flight goes, and so do its flows.
     this.config.setU64(VSOCK_CFG_GUEST_CID, this.assignedCid);
     this.hold.clear();
+    this.budget?.reset();
     this.txPaused = false;
     this.eventPending = false;
     this.link?.guestReset();
