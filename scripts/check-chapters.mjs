@@ -6,6 +6,7 @@ import { findExample } from '../src/lib/spec/examples.ts';
 import { readSource } from '../src/lib/spec/source.ts';
 import { checkSourceCitations } from '../src/lib/spec/citation-files.ts';
 import { loadProfiles } from '../src/lib/spec/profile-files.ts';
+import { loadImplementationStatus } from '../src/lib/spec/implementation-status-files.ts';
 
 const root = process.cwd();
 try {
@@ -24,7 +25,8 @@ try {
   }
   checkSourceCitations(root);
   const profiles = loadProfiles(root);
-  console.log(`${index.chapters.length} chapters, ${index.requirements.size} requirements, ${index.terms.size} term forms, ${sources} sources, ${examples} examples, ${profiles.length} profiles, VIRTIO citations in code: ok`);
+  const status = loadImplementationStatus(root);
+  console.log(`${index.chapters.length} chapters, ${index.requirements.size} requirements, ${index.terms.size} term forms, ${sources} sources, ${examples} examples, ${profiles.length} profiles, implementation status ${status.categories.length}×${status.implementations.length}, VIRTIO citations in code: ok`);
 } catch (e) {
   console.error(`check:chapters: ${e instanceof Error ? e.message : e}`);
   process.exit(1);
