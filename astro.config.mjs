@@ -14,4 +14,17 @@ export default defineConfig({
     shikiConfig: { themes: { light: 'github-light', dark: 'github-dark' }, defaultColor: 'light' },
   },
   devToolbar: { enabled: false },
+  vite: {
+    build: {
+      rolldownOptions: {
+        // Astro marks each content module with its own "use astro:head-inject" directive and
+        // reads it itself; rolldown, which does not know it, warns MODULE_LEVEL_DIRECTIVE once per
+        // chapter. Only that warning is dropped: any other directive still warns.
+        onwarn(warning, warn) {
+          if (warning.code === 'MODULE_LEVEL_DIRECTIVE' && warning.message.includes('"use astro:head-inject"')) return;
+          warn(warning);
+        },
+      },
+    },
+  },
 });

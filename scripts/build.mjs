@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 // `npm run build`: the site as of a real test run. Runs the unit suite (unless
 // AVP_TEST_RESULTS names a report from a run just made), joins its results with the spec's
-// requirements, builds the site with Astro and indexes it with Pagefind.
+// requirements, builds the site with Astro and indexes it with Pagefind (pages and requirements).
 import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { writeTraceability, UNIT_RESULTS } from '../src/lib/spec/trace-files.ts';
 import { bundleRunner } from './bundle-runner.mjs';
+import { writeSearchIndex } from './search-index.mjs';
 import { checkSourceCitations } from '../src/lib/spec/citation-files.ts';
 
 const env = { ...process.env, ASTRO_TELEMETRY_DISABLED: '1' };
@@ -41,4 +42,4 @@ try {
 }
 run('node_modules/.bin/astro', ['build']);
 await bundleRunner();
-run('node_modules/.bin/pagefind', ['--site', 'dist']);
+await writeSearchIndex('dist');

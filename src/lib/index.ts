@@ -36,5 +36,8 @@ export * as gpu from './devices/gpu/index.ts';
 export * as media from './devices/media/index.ts';
 export * as sound from './devices/sound/index.ts';
 export * as rpmb from './devices/rpmb/index.ts';
+export * as rtc from './devices/rtc/index.ts';
+export * as watchdog from './devices/watchdog/index.ts';
+export * as crypto from './devices/crypto/index.ts';
 export * as budget from './devices/budget.ts';
 export * as interference from './interference/harness.ts';

@@ -6,6 +6,8 @@ export const TIME_LIMIT_MS = 5000;
 
 interface State {
   worker?: Worker;
+  /** The time limit of the run in progress. */
+  timer?: ReturnType<typeof setTimeout>;
   editor?: HTMLTextAreaElement;
 }
 const states = new WeakMap<HTMLElement, State>();
@@ -44,9 +46,16 @@ function builtMedia(fig: HTMLElement): Node[] {
 }
 // #endregion rich-output
 
+/** Ends the run in progress, if any, and its time limit with it. */
+function stop(st: State) {
+  clearTimeout(st.timer);
+  st.worker?.terminate();
+  st.timer = st.worker = undefined;
+}
+
 // #region run
 function run(fig: HTMLElement, st: State) {
-  st.worker?.terminate();
+  stop(st);
   const out = fig.querySelector('.example-output code') as HTMLElement;
   const label = fig.querySelector('.example-output-label') as HTMLElement;
   const media = fig.querySelector('.example-media') as HTMLElement;
@@ -57,11 +66,14 @@ function run(fig: HTMLElement, st: State) {
   const started = performance.now();
   const worker = new Worker('/runner/worker.js', { type: 'module' });
   st.worker = worker;
-  const timer = setTimeout(() => {
-    worker.terminate();
+  // Each run owns its timer; a new run or a reset clears it (stop), so only this run can time out.
+  st.timer = setTimeout(() => {
+    if (st.worker !== worker) return;
+    stop(st);
     setStatus(fig, `Stopped: the example ran longer than ${TIME_LIMIT_MS / 1000} s.`, 'error');
   }, TIME_LIMIT_MS);
   worker.onmessage = (e: MessageEvent<{ type: string; text?: string; stream?: string }>) => {
+    if (st.worker !== worker) return; // a message a stopped run had already sent
     const m = e.data;
     if (m.type === 'out') {
       const span = document.createElement('span');
@@ -70,16 +82,18 @@ function run(fig: HTMLElement, st: State) {
       out.append(span);
       return;
     }
-    clearTimeout(timer);
-    worker.terminate();
+    stop(st);
     if (m.type === 'done') setStatus(fig, `Finished in ${Math.round(performance.now() - started)} ms.`, 'ok');
     else setStatus(fig, `Error: ${m.text}`, 'error');
   };
   worker.onerror = (e) => {
-    clearTimeout(timer);
+    if (st.worker !== worker) return;
+    stop(st);
     setStatus(fig, `Error: ${e.message || 'the example could not start'}`, 'error');
   };
-  worker.postMessage({ code: st.editor ? st.editor.value : original(fig) });
+  // Unedited, the example runs as built (no TypeScript to strip in the browser).
+  const code = st.editor ? st.editor.value : original(fig);
+  worker.postMessage({ code, example: code === original(fig) ? fig.dataset.example : undefined });
 }
 // #endregion run
 
@@ -100,7 +114,7 @@ function edit(fig: HTMLElement, st: State) {
 }
 
 function reset(fig: HTMLElement, st: State) {
-  st.worker?.terminate();
+  stop(st);
   st.editor?.remove();
   st.editor = undefined;
   (fig.querySelector('.example-code') as HTMLElement).hidden = false;

@@ -20,6 +20,7 @@ import { GpuDevice } from '../devices/gpu/device.ts';
 import { CameraDevice, CameraSensor, DecoderDevice, MediaClock } from '../devices/media/index.ts';
 import * as snd from '../devices/sound/index.ts';
 import { MemoryRpmbStore, RpmbDevice } from '../devices/rpmb/index.ts';
+import { CryptoDevice, Hsm } from '../devices/crypto/index.ts';
 import type { VirtioDevice } from '../virtio/device.ts';
 import { hexBytes } from './parse-vector.ts';
 
@@ -133,6 +134,18 @@ const rpmbOptions = z
   })
   .strict();
 
+const cryptoOptions = z
+  .object({
+    dataQueues: z.number().int().min(1).max(16).optional(),
+    maxSize: z.number().int().min(1).max(1 << 20).optional(),
+    maxSessions: z.number().int().min(1).max(256).optional(),
+    /** Whether a guest may open sessions on key bytes it sends; default true. */
+    acceptGuestKeys: z.boolean().optional(),
+    /** Keys the platform provisions for this guest, by handle, as hex. */
+    keys: z.array(z.object({ handle: z.number().int().min(0).max(0xffff_ffff), kind: z.enum(['aes', 'hmac']), bytes: hex, uses: z.array(z.enum(['encrypt', 'decrypt', 'mac'])) }).strict()).optional(),
+  })
+  .strict();
+
 export const DEVICE_MODELS: readonly DeviceModelEntry[] = [
   {
     model: 'virtio-blk',
@@ -234,6 +247,17 @@ export const DEVICE_MODELS: readonly DeviceModelEntry[] = [
     create: (o) => {
       const { capacity, maxWrCnt, maxRdCnt, initialCounter } = rpmbOptions.parse(o);
       return new RpmbDevice({ store: new MemoryRpmbStore({ capacity: capacity ?? 1, maxWrCnt: maxWrCnt ?? 2, maxRdCnt: maxRdCnt ?? 4, initialCounter }) });
+    },
+  },
+  {
+    model: 'virtio-crypto',
+    summary: 'crypto device (AES-CBC, AES-CTR, SHA-256, HMAC-SHA256) for guest "guest" over its own HSM with the keys given by handle',
+    options: cryptoOptions,
+    create: (o) => {
+      const { dataQueues, maxSize, maxSessions, acceptGuestKeys, keys } = cryptoOptions.parse(o);
+      const hsm = new Hsm({ maxSessionsPerGuest: maxSessions, acceptGuestKeys });
+      for (const k of keys ?? []) hsm.provision('guest', k.handle, { kind: k.kind, bytes: hexBytes(k.bytes), uses: k.uses });
+      return new CryptoDevice({ hsm, guest: 'guest', dataQueues, maxSize });
     },
   },
 ];
