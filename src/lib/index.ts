@@ -23,6 +23,7 @@ export * from './virtio/config-read.ts';
 export * as conformance from './conformance/index.ts';
 export * from './rich-output.ts';
 export * as platform from './platform/index.ts';
+export * as boot from './boot/index.ts';
 // Device models: one line each, added by the model's author.
 export * as net from './devices/net/index.ts';
 export * as block from './devices/block/index.ts';

@@ -12,7 +12,7 @@ const TIME_LIMIT_MS = 5000;
 /** What the first Run, or the first visualizer step, may load: JavaScript and JSON, decoded. */
 const FIRST_USE_BUDGET = 250_000;
 /** Examples that validate a file against its schema in the browser, and so load zod. */
-const VALIDATE_SCHEMAS = new Set(['device-vector-check', 'discovery-cockpit']);
+const VALIDATE_SCHEMAS = new Set(['device-vector-check', 'discovery-cockpit', 'boot-budget']);
 
 let browser: Browser;
 let server: { url: string; close: () => Promise<void> };

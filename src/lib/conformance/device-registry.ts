@@ -21,6 +21,7 @@ import { CameraDevice, CameraSensor, DecoderDevice, MediaClock } from '../device
 import * as snd from '../devices/sound/index.ts';
 import { MemoryRpmbStore, RpmbDevice } from '../devices/rpmb/index.ts';
 import { CryptoDevice, Hsm } from '../devices/crypto/index.ts';
+import { GptpTime, GuestCounter, HostTaiClock, RtcDevice, Timebase, VIRTIO_RTC_COUNTER_ARM_VCT, VIRTIO_RTC_COUNTER_X86_TSC } from '../devices/rtc/index.ts';
 import type { VirtioDevice } from '../virtio/device.ts';
 import { hexBytes } from './parse-vector.ts';
 
@@ -146,6 +147,26 @@ const cryptoOptions = z
   })
   .strict();
 
+const rtcOptions = z
+  .object({
+    /** Model time when the device is made, in nanoseconds: what the monotonic clock reads. */
+    modelTimeNs: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+    /** Whether the host clock has synchronized to gPTP; default true. Never synchronized, TAI and UTC reads fail. */
+    synchronized: z.boolean().optional(),
+    /** The host clock's offset from the gPTP time, in nanoseconds; default 0. */
+    residualNs: z.number().int().min(-1_000_000_000).max(1_000_000_000).optional(),
+    /** The platform's documented bound on the host clock's error, in nanoseconds; default 1000. */
+    boundNs: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+    /** The guest counter the device cross-timestamps against, at 25 MHz from 0; default arm-vct. */
+    counter: z.enum(['arm-vct', 'x86-tsc', 'none']).optional(),
+    /** Offer VIRTIO_RTC_F_ALARM; default true. */
+    alarm: z.boolean().optional(),
+  })
+  .strict();
+
+/** The gPTP domain's TAI when an RTC vector's model time is zero: 2026-04-08 00:00:37 TAI. */
+const RTC_TAI_AT_ZERO_NS = 1_775_606_437_000_000_000n;
+
 export const DEVICE_MODELS: readonly DeviceModelEntry[] = [
   {
     model: 'virtio-blk',
@@ -258,6 +279,21 @@ export const DEVICE_MODELS: readonly DeviceModelEntry[] = [
       const hsm = new Hsm({ maxSessionsPerGuest: maxSessions, acceptGuestKeys });
       for (const k of keys ?? []) hsm.provision('guest', k.handle, { kind: k.kind, bytes: hexBytes(k.bytes), uses: k.uses });
       return new CryptoDevice({ hsm, guest: 'guest', dataQueues, maxSize });
+    },
+  },
+  {
+    model: 'virtio-rtc',
+    summary: 'RTC device with TAI (0), UTC (1) and monotonic (2, with an alarm) clocks on a fixed model time; TAI at model time 0 is 2026-04-08 00:00:37, the host synchronized to gPTP',
+    options: rtcOptions,
+    create: (o) => {
+      const { modelTimeNs, synchronized, residualNs, boundNs, counter, alarm } = rtcOptions.parse(o);
+      const timebase = new Timebase();
+      timebase.advance(modelTimeNs ?? 0);
+      const host = new HostTaiClock(new GptpTime(timebase, RTC_TAI_AT_ZERO_NS));
+      if (synchronized ?? true) host.discipline(residualNs ?? 0);
+      const id = counter === 'x86-tsc' ? VIRTIO_RTC_COUNTER_X86_TSC : VIRTIO_RTC_COUNTER_ARM_VCT;
+      const counters = counter === 'none' ? [] : [new GuestCounter(timebase, { id, hz: 25_000_000 })];
+      return new RtcDevice({ timebase, host, counters, alarm, boundNs: boundNs === undefined ? undefined : BigInt(boundNs) });
     },
   },
 ];
