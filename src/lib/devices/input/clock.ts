@@ -3,17 +3,6 @@
 // time a physical event happened, and the time its frame was placed in a guest's eventq.
 
 // #region clock
-export class ModelClock {
-  private t = 0;
-
-  /** Microseconds since the clock was made. */
-  get now(): number {
-    return this.t;
-  }
-
-  advance(us: number): void {
-    if (!Number.isFinite(us) || us < 0) throw new RangeError('advance: a non-negative time in microseconds');
-    this.t += us;
-  }
-}
+// The clock is the core's model clock (src/lib/virtio/model-clock.ts), in microseconds.
+export { ModelClock } from '../../virtio/model-clock.ts';
 // #endregion clock

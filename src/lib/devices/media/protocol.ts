@@ -99,13 +99,5 @@ export function header(cmdOrStatus: number): Uint8Array {
   return out;
 }
 
-/** Joins byte strings. */
-export function concat(...parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
+/** Joins byte strings (the core's helper, under the name this model's files use). */
+export { concatBytes as concat } from '../../virtio/bytes.ts';

@@ -1,6 +1,7 @@
 // The RPMB frame of VIRTIO 1.4 §5.12.6.1: 512 bytes, the data frame of JEDEC's eMMC RPMB
 // (JESD84-B51 6.6.22) without its start and stop bits. Every multi-byte field is big-endian,
 // unlike the rest of VIRTIO, because the frame is the one the storage part itself speaks.
+import { concatBytes as joinBytes } from '../../virtio/bytes.ts';
 
 // #region frame-layout
 export const RPMB_FRAME_SIZE = 512;
@@ -140,15 +141,8 @@ export function setMac(frame: Uint8Array, mac: Uint8Array): void {
   frame.set(fit(mac, RPMB_MAC_SIZE, 'mac'), RPMB_KEY_MAC);
 }
 
-export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
+/** The parts joined end to end (the core's helper, taking a list as the callers here have one). */
+export const concatBytes = (parts: readonly Uint8Array[]): Uint8Array => joinBytes(...parts);
 
 export const toHex = (b: Uint8Array): string => [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
 

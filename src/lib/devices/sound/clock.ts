@@ -4,23 +4,13 @@
 // paced on a grid of whole frames counted from time zero, so every stream at the same rate,
 // in every device sharing the clock, advances by the same frames as the mixer.
 
+import { ModelClock } from '../../virtio/model-clock.ts';
+
 // #region clock
-export class SoundClock {
-  private t = 0;
-
-  /** Microseconds since the clock was made. */
-  get now(): number {
-    return this.t;
-  }
-
-  advance(us: number): void {
-    if (!Number.isFinite(us) || us < 0) throw new RangeError('advance: a non-negative time in microseconds');
-    this.t += us;
-  }
-
+export class SoundClock extends ModelClock {
   /** Frames at `rate` since time zero: the grid position every stream and the mixer share. */
   frameAt(rate: number): number {
-    return Math.floor((this.t * rate) / 1_000_000);
+    return Math.floor((this.now * rate) / 1_000_000);
   }
 }
 // #endregion clock

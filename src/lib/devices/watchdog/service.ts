@@ -3,6 +3,7 @@
 // a UART only, so a guest reaches its watchdog over vsock (a stream to the host, port 0x5744),
 // in fixed 16-byte messages. The timer runs in the host on the host's clock: nothing the guest
 // does or fails to do can stop the second stage once the first has passed unanswered.
+import { ModelClock } from '../../virtio/model-clock.ts';
 
 // #region wdt-messages
 export const WDT_VSOCK_PORT = 0x5744; // "WD"
@@ -31,22 +32,8 @@ export function encodeWdt(type: number, arg = 0, arg2 = 0): Uint8Array {
   return b;
 }
 
-/** Host model time in microseconds, moved by the test. */
-export class WdtClock {
-  private t = 0;
-  private readonly ls: (() => void)[] = [];
-  get now(): number {
-    return this.t;
-  }
-  advance(us: number): void {
-    if (!Number.isFinite(us) || us < 0) throw new RangeError('advance: a non-negative time');
-    this.t += us;
-    for (const l of this.ls) l();
-  }
-  onAdvance(l: () => void): void {
-    this.ls.push(l);
-  }
-}
+/** Host model time in microseconds, moved by the test: the core's model clock. */
+export class WdtClock extends ModelClock {}
 
 export type SupervisorEventKind = 'armed' | 'first-stage' | 'reset' | 'rejected';
 export interface SupervisorEvent {
