@@ -1,0 +1,35 @@
+// The key of a unit-suite run: a hash of everything that can change its results (the code,
+// the tests, the examples and the chapters they are checked against, the dependencies and the
+// test configuration). `npm run build` reuses the last run's report when the key is the same,
+// so a second `npm start` on an unchanged tree does not run the whole suite again.
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+
+const INPUTS = ['src', 'tests', 'examples', 'scripts', 'package-lock.json', 'vitest.config.ts', 'tsconfig.json'];
+
+function* files(path) {
+  if (!existsSync(path)) return;
+  if (!statSync(path).isDirectory()) {
+    yield path;
+    return;
+  }
+  for (const name of readdirSync(path).sort()) {
+    if (name === 'node_modules' || name.startsWith('.')) continue;
+    yield* files(join(path, name));
+  }
+}
+
+/** A hex digest of every input file's path and contents, in a fixed order. */
+export function unitInputsKey(root = process.cwd()) {
+  const h = createHash('sha256');
+  for (const input of INPUTS) {
+    for (const file of files(join(root, input))) {
+      h.update(relative(root, file).replace(/\\/g, '/'));
+      h.update('\0');
+      h.update(readFileSync(file));
+      h.update('\0');
+    }
+  }
+  return h.digest('hex');
+}

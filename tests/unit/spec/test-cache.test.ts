@@ -1,0 +1,36 @@
+// The key under which `npm run build` reuses a unit-suite run: the same inputs give the same
+// key, and a change to any input file (or a new one) gives another, so a stale report is never
+// shown as the traceability of changed code.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { unitInputsKey } from '../../../scripts/test-cache.mjs';
+
+let dir = '';
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+function tree(files: Record<string, string>): string {
+  dir = mkdtempSync(join(tmpdir(), 'avp-key-'));
+  for (const [path, text] of Object.entries(files)) {
+    mkdirSync(join(dir, path, '..'), { recursive: true });
+    writeFileSync(join(dir, path), text);
+  }
+  return dir;
+}
+
+describe('the unit-suite run key', () => {
+  it('is stable for the same inputs and changes with any of them', () => {
+    const root = tree({ 'src/a.ts': 'a', 'tests/a.test.ts': 't', 'package-lock.json': '{}', 'README.md': 'r' });
+    const k = unitInputsKey(root);
+    expect(unitInputsKey(root)).toBe(k);
+    writeFileSync(join(root, 'README.md'), 'not an input');
+    expect(unitInputsKey(root)).toBe(k);
+    writeFileSync(join(root, 'src/a.ts'), 'b');
+    const k2 = unitInputsKey(root);
+    expect(k2).not.toBe(k);
+    mkdirSync(join(root, 'examples'));
+    writeFileSync(join(root, 'examples/new.ts'), 'x');
+    expect(unitInputsKey(root)).not.toBe(k2);
+  });
+});
