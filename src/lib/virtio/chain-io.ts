@@ -8,12 +8,22 @@ import type { GuestMemory } from './memory.ts';
 // #region chain-read
 /** All device-readable bytes of a chain, in order. */
 export function readChain(mem: GuestMemory, chain: DescriptorChain): Uint8Array {
+  return readChainPrefix(mem, chain, Infinity);
+}
+
+/**
+ * The first `max` device-readable bytes of a chain (fewer if it has fewer): a device reads a
+ * header before it knows how long the message is, and never copies more than it can use.
+ */
+export function readChainPrefix(mem: GuestMemory, chain: DescriptorChain, max: number): Uint8Array {
   const parts = readableBuffers(chain);
-  const out = new Uint8Array(totalLength(parts));
+  const out = new Uint8Array(Math.min(max, totalLength(parts)));
   let at = 0;
   for (const b of parts) {
-    out.set(mem.read(b.addr, b.len), at);
-    at += b.len;
+    if (at >= out.length) break;
+    const n = Math.min(b.len, out.length - at);
+    out.set(mem.read(b.addr, n), at);
+    at += n;
   }
   return out;
 }

@@ -2,10 +2,7 @@
 // driver is not trusted: every field is checked against the negotiated features and the
 // limits of a real CAN wire, and a request that fails any check is answered
 // VIRTIO_CAN_RESULT_NOT_OK. This file only decides; the device carries the decision out.
-import type { DescriptorChain } from '../../virtio/chain.ts';
-import { readableBuffers, totalLength } from '../../virtio/chain.ts';
 import { type Features, hasFeature } from '../../virtio/feature-bits.ts';
-import type { GuestMemory } from '../../virtio/memory.ts';
 import { VIRTIO_CAN_F_CAN_CLASSIC, VIRTIO_CAN_F_CAN_FD, VIRTIO_CAN_F_RTR_FRAMES } from './features.ts';
 import { type CanFrame, isLegalId, isLegalLength } from './frame.ts';
 import {
@@ -41,19 +38,8 @@ export const CAN_TX_REJECT_REASONS: readonly CanTxRejectReason[] = [
 
 export type TxParse = { readonly ok: true; readonly frame: CanFrame } | { readonly ok: false; readonly reason: CanTxRejectReason };
 
-/** The first `max` device-readable bytes of a chain: the device never copies more than a message can use. */
-export function readPrefix(mem: GuestMemory, chain: DescriptorChain, max: number): Uint8Array {
-  const parts = readableBuffers(chain);
-  const out = new Uint8Array(Math.min(max, totalLength(parts)));
-  let at = 0;
-  for (const b of parts) {
-    if (at >= out.length) break;
-    const n = Math.min(b.len, out.length - at);
-    out.set(mem.read(b.addr, n), at);
-    at += n;
-  }
-  return out;
-}
+/** The first `max` device-readable bytes of a chain: the device never copies more than a message can use (the core's reader). */
+export { readChainPrefix as readPrefix } from '../../virtio/chain-io.ts';
 
 // #region parse-tx
 /**

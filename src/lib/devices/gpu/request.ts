@@ -4,22 +4,10 @@
 // across the device-writable buffers.
 import { ChainWriter } from '../../virtio/chain-io.ts';
 import { type DescriptorChain, readableBuffers, totalLength } from '../../virtio/chain.ts';
-import type { GuestMemory } from '../../virtio/memory.ts';
 import { encodeHdr, GPU_CTRL_HDR_SIZE, type GpuCtrlHdr, VIRTIO_GPU_FLAG_FENCE, VIRTIO_GPU_FLAG_INFO_RING_IDX } from './protocol.ts';
 
-/** The first `max` device-readable bytes of a chain (fewer if it has fewer). */
-export function readPrefix(mem: GuestMemory, chain: DescriptorChain, max: number): Uint8Array {
-  const parts = readableBuffers(chain);
-  const out = new Uint8Array(Math.min(max, totalLength(parts)));
-  let at = 0;
-  for (const b of parts) {
-    if (at >= out.length) break;
-    const n = Math.min(b.len, out.length - at);
-    out.set(mem.read(b.addr, n), at);
-    at += n;
-  }
-  return out;
-}
+/** The first `max` device-readable bytes of a chain (fewer if it has fewer): the core's reader. */
+export { readChainPrefix as readPrefix } from '../../virtio/chain-io.ts';
 
 export function readableLength(chain: DescriptorChain): number {
   return totalLength(readableBuffers(chain));

@@ -5,10 +5,9 @@
 // the driver writes is trusted: a bad packet is dropped and counted; only a broken ring (which
 // the queue layer reports) puts the device into DEVICE_NEEDS_RESET.
 import { readableBuffers, totalLength, writableBuffers, type DescriptorChain } from '../../virtio/chain.ts';
-import { ChainWriter } from '../../virtio/chain-io.ts';
+import { ChainWriter, readChainPrefix } from '../../virtio/chain-io.ts';
 import { VirtioDevice } from '../../virtio/device.ts';
 import type { Features } from '../../virtio/feature-bits.ts';
-import type { GuestMemory } from '../../virtio/memory.ts';
 import { isValidGuestCid, toCid, VSOCK_CFG_GUEST_CID, VSOCK_CONFIG_SIZE } from './config.ts';
 import { seqpacketAllowed, streamAllowed, VIRTIO_ID_VSOCK, VSOCK_DEVICE_FEATURES, vsockDependencyError } from './features.ts';
 import {
@@ -195,7 +194,7 @@ export class VsockDevice extends VirtioDevice implements VsockGuestPort {
     if (writableBuffers(chain).length > 0) return drop('writable-buffer');
     const length = totalLength(readableBuffers(chain));
     if (length < VSOCK_HDR_SIZE) return drop('short-header');
-    const hdr = decodeHdr(readPrefix(this.env.mem, chain, VSOCK_HDR_SIZE))!;
+    const hdr = decodeHdr(readChainPrefix(this.env.mem, chain, VSOCK_HDR_SIZE))!;
     // Only RW carries data; a payload on any other op is ignored, never forwarded.
     const len = hdr.op === VIRTIO_VSOCK_OP_RW ? hdr.len : 0;
     if (len > this.maxPayload) return drop('oversize'); // checked before anything is copied
@@ -203,7 +202,7 @@ export class VsockDevice extends VirtioDevice implements VsockGuestPort {
     // The source must be this guest (§5.10.6.4); a forged one is dropped, not answered.
     if (hdr.srcCid !== this.cid) return drop('spoofed-source');
     if (!this.link) return drop('no-switch');
-    const payload = readPrefix(this.env.mem, chain, VSOCK_HDR_SIZE + len).slice(VSOCK_HDR_SIZE);
+    const payload = readChainPrefix(this.env.mem, chain, VSOCK_HDR_SIZE + len).slice(VSOCK_HDR_SIZE);
     this.stats.txPackets++;
     this.link.fromGuest({ hdr: { ...hdr, len }, payload });
   }
@@ -283,15 +282,4 @@ export class VsockDevice extends VirtioDevice implements VsockGuestPort {
   // #endregion reset
 }
 
-/** The first `n` device-readable bytes of a chain (the caller knows it has that many). */
-function readPrefix(mem: GuestMemory, chain: DescriptorChain, n: number): Uint8Array {
-  const out = new Uint8Array(n);
-  let at = 0;
-  for (const b of readableBuffers(chain)) {
-    if (at >= n) break;
-    const k = Math.min(b.len, n - at);
-    out.set(mem.read(b.addr, k), at);
-    at += k;
-  }
-  return out;
-}
+
