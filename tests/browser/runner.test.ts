@@ -99,10 +99,13 @@ async function loadedBy(path: string, act: (page: Page) => Promise<void>): Promi
 }
 
 describe('JavaScript loaded on first use', () => {
-  it(`loads under ${FIRST_USE_BUDGET / 1000} KB for the first Run of every example that validates no schema`, async () => {
-    const checked: string[] = [];
-    for (const { slug, name } of examplePages) {
-      if (VALIDATE_SCHEMAS.has(name)) continue;
+  // One test per example: each loads a fresh page, and together they outgrow one test's time limit.
+  const measured = examplePages.filter(({ name }) => !VALIDATE_SCHEMAS.has(name));
+  it('measures more than ten examples', () => {
+    expect(measured.length).toBeGreaterThan(10);
+  });
+  for (const { slug, name } of measured) {
+    it(`loads under ${FIRST_USE_BUDGET / 1000} KB for the first Run of ${name}`, async () => {
       const { bytes, files } = await loadedBy(`/chapters/${slug}/`, async (page) => {
         const fig = page.locator(`figure[data-example="${name}"]`);
         await fig.locator('[data-example-action="run"]').click();
@@ -111,10 +114,8 @@ describe('JavaScript loaded on first use', () => {
       // The run went through the split library, not the whole of it.
       expect(files.some((f) => f.startsWith('/runner/avp-lib.js')), name).toBe(false);
       expect(bytes, `${name}: ${files.join(', ')}`).toBeLessThan(FIRST_USE_BUDGET);
-      checked.push(name);
-    }
-    expect(checked.length).toBeGreaterThan(10);
-  });
+    });
+  }
 
   it(`loads under ${FIRST_USE_BUDGET / 1000} KB for the first visualizer step`, async () => {
     const slug = readdirSync('dist/chapters').find((s) => readFileSync(`dist/chapters/${s}/index.html`, 'utf8').includes('data-visualizer'))!;

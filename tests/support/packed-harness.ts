@@ -130,6 +130,34 @@ export class CheckedMemory extends GuestMemory {
     this.wrote(addr, data.length);
     super.write(addr, data);
   }
+  /** A ring area's view that notes its writes too, at their guest addresses (the device writes its rings through such views). */
+  override area(addr: number, len: number): DataView {
+    const checked = super.area(addr, len);
+    return new RecordingView(checked, addr, (at, n) => this.writes.push([at, n]));
+  }
+}
+
+/** A DataView over the same bytes as `view` whose writes are reported, at guest address base + offset. */
+class RecordingView extends DataView<ArrayBufferLike> {
+  private readonly base: number;
+  private readonly note: (addr: number, len: number) => void;
+  constructor(view: DataView, base: number, note: (addr: number, len: number) => void) {
+    super(view.buffer, view.byteOffset, view.byteLength);
+    this.base = base;
+    this.note = note;
+  }
+  override setUint8(at: number, v: number): void {
+    this.note(this.base + at, 1);
+    super.setUint8(at, v);
+  }
+  override setUint16(at: number, v: number, le?: boolean): void {
+    this.note(this.base + at, 2);
+    super.setUint16(at, v, le);
+  }
+  override setUint32(at: number, v: number, le?: boolean): void {
+    this.note(this.base + at, 4);
+    super.setUint32(at, v, le);
+  }
 }
 
 /** packedLayout() over a CheckedMemory. */

@@ -24,6 +24,13 @@ import { CryptoDevice, Hsm } from '../devices/crypto/index.ts';
 import { GptpTime, GuestCounter, HostTaiClock, RtcDevice, Timebase, VIRTIO_RTC_COUNTER_ARM_VCT, VIRTIO_RTC_COUNTER_X86_TSC } from '../devices/rtc/index.ts';
 import type { VirtioDevice } from '../virtio/device.ts';
 import { hexBytes } from './parse-vector.ts';
+import * as balloonModel from '../devices/balloon/index.ts';
+import * as memModel from '../devices/mem/index.ts';
+import * as gpio from '../devices/gpio/index.ts';
+import * as i2c from '../devices/i2c/index.ts';
+import * as spi from '../devices/spi/index.ts';
+import { ModelClock } from '../virtio/model-clock.ts';
+import * as scmi from '../devices/scmi/index.ts';
 
 const hex = z.string().regex(/^([0-9a-fA-F]{2}|[\s_])*$/, 'pairs of hex digits');
 
@@ -294,6 +301,97 @@ export const DEVICE_MODELS: readonly DeviceModelEntry[] = [
       const id = counter === 'x86-tsc' ? VIRTIO_RTC_COUNTER_X86_TSC : VIRTIO_RTC_COUNTER_ARM_VCT;
       const counters = counter === 'none' ? [] : [new GuestCounter(timebase, { id, hz: 25_000_000 })];
       return new RtcDevice({ timebase, host, counters, alarm, boundNs: boundNs === undefined ? undefined : BigInt(boundNs) });
+    },
+  },
+  {
+    model: 'virtio-scmi',
+    summary: 'SCMI device (base and sensor protocols) for one guest of the vehicle sensor table (speed, IMU, cabin temperature) on a fixed model time, 60 ms by default, when every sensor has a sample',
+    options: z
+      .object({
+        /** The guest: ivi (all four sensors, configures the cabin one) or cluster (the speed, which it configures); default ivi. */
+        agent: z.enum(['ivi', 'cluster']).optional(),
+        /** Model time when the vector starts, in µs. */
+        modelTimeUs: z.number().int().min(0).max(1_000_000_000).optional(),
+        maxPendingAsync: z.number().int().min(0).max(255).optional(),
+      })
+      .strict(),
+    create(o) {
+      const { agent, modelTimeUs, maxPendingAsync } = this.options.parse(o) as { agent?: string; modelTimeUs?: number; maxPendingAsync?: number };
+      const clock = new ModelClock();
+      const platform = new scmi.ScmiPlatform({ clock, sensors: scmi.vehicleSensorTable(), agents: scmi.VEHICLE_AGENTS, maxPendingAsync });
+      clock.advance(modelTimeUs ?? 60_000);
+      return new scmi.ScmiDevice({ platform, agent: agent ?? 'ivi' });
+    },
+  },
+  {
+    model: 'virtio-gpio',
+    summary: 'GPIO device for one guest of a six-line table: 0 REVERSE_GEAR (read by cluster and ivi), 1 TELLTALE_LAMP (cluster), 2 AMP_MUTE, 3 TOUCH_IRQ, 4 unnamed (ivi), 5 SPARE (nobody); every input level 0',
+    options: z.object({ guest: z.enum(['ivi', 'cluster']).optional(), irq: z.boolean().optional() }).strict(),
+    create(o) {
+      const { guest, irq } = this.options.parse(o) as { guest?: string; irq?: boolean };
+      const controller = new gpio.GpioController({ lines: [{ name: 'REVERSE_GEAR', readers: ['cluster', 'ivi'] }, { name: 'TELLTALE_LAMP', owner: 'cluster' }, { name: 'AMP_MUTE', owner: 'ivi' }, { name: 'TOUCH_IRQ', owner: 'ivi' }, { owner: 'ivi' }, { name: 'SPARE' }] });
+      return new gpio.GpioDevice({ controller, guest: guest ?? 'ivi', irq });
+    },
+  },
+  {
+    model: 'virtio-i2c',
+    summary: 'I2C adapter on a bus without model time: the guest owns a temperature sensor at 0x48 (21.5 °C) and an erased EEPROM at 0x50; another guest owns a sensor at 0x49',
+    options: z.object({}).strict(),
+    create(o) {
+      this.options.parse(o);
+      const bus = new i2c.I2cBus({ owners: { vector: { addresses: [0x48, 0x50] }, other: { addresses: [0x49] } } });
+      bus.attach(0x48, new i2c.TemperatureSensor(21.5)).attach(0x49, new i2c.TemperatureSensor(30)).attach(0x50, new i2c.Eeprom());
+      return new i2c.I2cAdapterDevice({ bus, guest: 'vector' });
+    },
+  },
+  {
+    model: 'virtio-spi',
+    summary: 'SPI controller (4 chip selects, 8/16/32-bit words, modes 0-3, 50 MHz) on a bus without model time: the guest owns an erased 64 KiB NOR flash on CS 0 and an ADC on CS 1 (1650 mV on channel 0); another guest owns CS 2',
+    options: z.object({}).strict(),
+    create(o) {
+      this.options.parse(o);
+      const bus = new spi.SpiBus({ owners: { vector: { chipSelects: [0, 1] }, other: { chipSelects: [2] } } });
+      const adc = new spi.Adc();
+      adc.inputsMv[0] = 1650;
+      bus.attach(0, new spi.NorFlash()).attach(1, adc).attach(2, new spi.NorFlash());
+      return new spi.SpiControllerDevice({ bus, guest: 'vector' });
+    },
+  },
+  {
+    model: 'virtio-balloon',
+    summary: 'traditional memory balloon over 4096 pages (16 MiB) of guest memory, a host that backs every deflate at once; MUST_TELL_HOST, STATS_VQ, DEFLATE_ON_OOM, PAGE_POISON and PAGE_REPORTING offered, FREE_PAGE_HINT only if asked',
+    options: z
+      .object({
+        guestPages: z.number().int().min(1).max(0x1_0000_0000).optional(),
+        /** Frames the guest may not put in the balloon. */
+        protectedRanges: z.array(z.object({ first: z.number().int().nonnegative(), count: z.number().int().positive() }).strict()).optional(),
+        freePageHint: z.boolean().optional(),
+        /** num_pages when the device is made. */
+        initialTarget: z.number().int().nonnegative().optional(),
+      })
+      .strict(),
+    create(o) {
+      const opts = this.options.parse(o) as { guestPages?: number; protectedRanges?: { first: number; count: number }[]; freePageHint?: boolean; initialTarget?: number };
+      return new balloonModel.BalloonDevice({ guestPages: 0x1000, ...opts });
+    },
+  },
+  {
+    model: 'virtio-mem',
+    summary: 'memory device: a 64 MiB region at 4 GiB in 2 MiB blocks, requested_size 16 MiB, usable region 32 MiB, UNPLUGGED_INACCESSIBLE offered; a host that backs every plug',
+    options: z
+      .object({
+        addr: z.number().int().nonnegative().optional(),
+        regionSize: z.number().int().nonnegative().optional(),
+        blockSize: z.number().int().positive().optional(),
+        requestedSize: z.number().int().nonnegative().optional(),
+        usableExtent: z.number().int().nonnegative().optional(),
+        /** An ACPI proximity domain: offered with VIRTIO_MEM_F_ACPI_PXM. */
+        nodeId: z.number().int().min(0).max(0xffff).optional(),
+      })
+      .strict(),
+    create(o) {
+      const opts = this.options.parse(o) as { addr?: number; regionSize?: number; blockSize?: number; requestedSize?: number; usableExtent?: number; nodeId?: number };
+      return new memModel.MemDevice({ addr: 0x1_0000_0000, regionSize: 64 << 20, blockSize: 2 << 20, requestedSize: 16 << 20, usableExtent: 16 << 20, ...opts });
     },
   },
 ];

@@ -3,30 +3,117 @@
 // buffer must lie in guest memory without wrapping past 2^64, and device-writable buffers must
 // come after all device-readable ones.
 // Ring-specific checks (loops, next indices, wrap counters) live with each ring.
+//
+// A queue walks thousands of chains a second, so the builder and the chains it fills are reused:
+// a chain record goes back to the queue's pool when the device returns it (push), and its buffer
+// entries are overwritten in place. A device model owns a chain from pop() until it pushes it.
 import type { ChainBuffer, DescriptorChain } from './chain.ts';
 import { VirtqError } from './errors.ts';
-import { checkAddrRange, type GuestMemory } from './memory.ts';
+import { checkAddrRange, type GuestMemory, joinU64 } from './memory.ts';
+import type { PopResult } from './queue.ts';
 
 /** The most bytes a chain may hold, all its buffers together (§2.7.5.2). */
 export const MAX_CHAIN_BYTES = 2 ** 32;
 
+// #region chain-record
+/** One buffer of a pooled chain, rewritten when its record is reused. */
+interface BufferEntry {
+  addr: number;
+  len: number;
+  writable: boolean;
+}
+
+/**
+ * A DescriptorChain whose storage is reused once the device has returned it. Its own fields are
+ * exactly a DescriptorChain's; the bookkeeping is in private fields.
+ */
+export class ChainRecord implements DescriptorChain {
+  id = 0;
+  descCount = 0;
+  readonly buffers: BufferEntry[] = [];
+  /** Every entry this record has ever held, kept so a shorter chain does not drop them. */
+  readonly #entries: BufferEntry[] = [];
+  /** Bytes of the device-writable buffers: the most a push may report as written. */
+  #writableBytes = 0;
+  /** What pop() hands out for this chain; made once, like the record. */
+  readonly #popped: PopResult = { kind: 'chain', chain: this };
+
+  get writableBytes(): number {
+    return this.#writableBytes;
+  }
+  get popped(): PopResult {
+    return this.#popped;
+  }
+
+  /** Empties the record for the next chain; its entry objects stay for reuse. */
+  clear(): void {
+    this.#writableBytes = 0;
+  }
+
+  /** Sets buffer `n` (0-based), reusing the entry object if this record had one there. */
+  setBuffer(n: number, addr: number, len: number, writable: boolean): void {
+    let e = this.#entries[n];
+    if (e === undefined) {
+      e = { addr, len, writable };
+      this.#entries.push(e);
+    } else {
+      e.addr = addr;
+      e.len = len;
+      e.writable = writable;
+    }
+    this.buffers[n] = e;
+    if (writable) this.#writableBytes += len;
+  }
+}
+
+/** The records of one queue's chains: taken by the walk, given back when the chain is pushed. */
+export class ChainPool {
+  private readonly free: ChainRecord[] = [];
+  acquire(): ChainRecord {
+    return this.free.pop() ?? new ChainRecord();
+  }
+  release(chain: DescriptorChain): void {
+    if (chain instanceof ChainRecord) this.free.push(chain);
+  }
+}
+
+/** The result of a pop() that took `chain`: the one a pooled chain carries, or a new one. */
+export function popped(chain: DescriptorChain): PopResult {
+  return chain instanceof ChainRecord ? chain.popped : { kind: 'chain', chain };
+}
+// #endregion chain-record
+
 // #region chain-builder
 export class ChainBuilder {
-  private readonly buffers: ChainBuffer[] = [];
+  private chain: ChainRecord;
   private sawWritable = false;
   private count = 0;
   private bytes = 0;
   private readonly mem: GuestMemory;
   private readonly limit: number;
+  private readonly pool: ChainPool;
 
   /** @param limit the most descriptors this chain may hold (queue size or table entries). */
-  constructor(mem: GuestMemory, limit: number) {
+  constructor(mem: GuestMemory, limit: number, pool: ChainPool = new ChainPool()) {
     this.mem = mem;
     this.limit = limit;
+    this.pool = pool;
+    this.chain = pool.acquire();
   }
 
-  /** Adds one descriptor's buffer, or throws the VirtqError naming the first rule it breaks. */
-  add(addr: bigint, len: number, writable: boolean): void {
+  /** Starts the next chain, in a record from the pool. A record left by a failed walk is reused. */
+  begin(): void {
+    this.sawWritable = false;
+    this.count = 0;
+    this.bytes = 0;
+    this.chain.clear();
+  }
+
+  /**
+   * Adds one descriptor's buffer, whose u64 address the ring holds as two 32-bit halves, or
+   * throws the VirtqError naming the first rule it breaks.
+   */
+  add(addrHigh: number, addrLow: number, len: number, writable: boolean): void {
     // §2.7.5.3.1 / §2.8.17: a chain can never be longer than the descriptors that exist.
     if (++this.count > this.limit) {
       throw new VirtqError('CHAIN_TOO_LONG', `chain exceeds ${this.limit} descriptors`);
@@ -44,15 +131,33 @@ export class ChainBuilder {
       throw new VirtqError('CHAIN_TOO_LARGE', `chain holds more than 2^32 bytes (${this.bytes} after ${this.count} descriptors)`);
     }
     // #endregion check-chain-bytes
-    checkAddrRange(addr, len);
-    if (!this.mem.contains(addr, len)) {
-      throw new VirtqError('ADDR_OUT_OF_RANGE', `buffer [0x${addr.toString(16)}, +${len}) is outside guest memory`);
-    }
-    this.buffers.push({ addr: Number(addr), len, writable });
+    const addr = checkBuffer(this.mem, addrHigh, addrLow, len, 'buffer');
+    this.chain.setBuffer(this.count - 1, addr, len, writable);
   }
 
+  /** The finished chain; the builder moves on to a fresh record for the next one. */
   finish(id: number, descCount: number): DescriptorChain {
-    return { id, descCount, buffers: this.buffers };
+    const chain = this.chain;
+    chain.id = id;
+    chain.descCount = descCount;
+    // Only a record reused for a shorter chain needs trimming; setting the length costs a runtime call.
+    if (chain.buffers.length !== this.count) chain.buffers.length = this.count;
+    this.chain = this.pool.acquire();
+    return chain;
   }
 }
 // #endregion chain-builder
+
+// #region check-buffer
+/**
+ * The address of a buffer or table a descriptor names, once [addr, addr + len) has been found
+ * to lie in guest memory; otherwise the error: ADDR_OVERFLOW if it wraps past 2^64 (checked on
+ * the full u64), else ADDR_OUT_OF_RANGE.
+ */
+export function checkBuffer(mem: GuestMemory, addrHigh: number, addrLow: number, len: number, what: string): number {
+  if (mem.containsU64(addrHigh, addrLow, len)) return addrHigh * 0x1_0000_0000 + addrLow;
+  const addr = joinU64(addrHigh, addrLow);
+  checkAddrRange(addr, len);
+  throw new VirtqError('ADDR_OUT_OF_RANGE', `${what} [0x${addr.toString(16)}, +${len}) is outside guest memory`);
+}
+// #endregion check-buffer

@@ -7,6 +7,15 @@ import { VirtqError } from './errors.ts';
 /** 2^64: guest addresses are u64 on every transport. */
 export const ADDR_LIMIT = 1n << 64n;
 
+/** 2^32, to join the two 32-bit halves of a u64 address read from a ring. */
+const HIGH_WORD = 0x1_0000_0000;
+/**
+ * High words at or above this put an address at 2^53 or beyond. Every region lies below 2^53
+ * (its base is a safe integer), so such an address is outside guest memory whatever its length:
+ * the device rejects it without ever forming an imprecise number.
+ */
+const HIGH_WORD_LIMIT = 0x20_0000;
+
 export interface MemoryRegion {
   /** Guest physical address of the first byte. */
   readonly base: number;
@@ -25,15 +34,24 @@ export function checkAddrRange(addr: bigint, len: number): void {
 }
 // #endregion check-range
 
+/** The u64 a ring holds as two 32-bit halves, as a BigInt: for messages and the rare path past 2^53. */
+export function joinU64(high: number, low: number): bigint {
+  return (BigInt(high) << 32n) | BigInt(low);
+}
+
 export class GuestMemory {
   readonly regions: readonly MemoryRegion[];
   private readonly views: DataView[];
+  /** Where each region starts and ends, as plain numbers: all of guest memory lies below 2^53. */
+  private readonly starts: Float64Array;
+  private readonly ends: Float64Array;
 
   constructor(regions: MemoryRegion[]) {
     const sorted = [...regions].sort((a, b) => a.base - b.base);
     for (let i = 0; i < sorted.length; i++) {
       const r = sorted[i];
       if (!Number.isSafeInteger(r.base) || r.base < 0) throw new RangeError(`region base ${r.base} is not a valid address`);
+      if (!Number.isSafeInteger(r.base + r.bytes.length)) throw new RangeError(`region at 0x${r.base.toString(16)} ends beyond 2^53`);
       const prev = sorted[i - 1];
       if (prev && prev.base + prev.bytes.length > r.base) {
         throw new RangeError(`memory regions at 0x${prev.base.toString(16)} and 0x${r.base.toString(16)} overlap`);
@@ -41,6 +59,8 @@ export class GuestMemory {
     }
     this.regions = sorted;
     this.views = sorted.map((r) => new DataView(r.bytes.buffer, r.bytes.byteOffset, r.bytes.byteLength));
+    this.starts = Float64Array.from(sorted, (r) => r.base);
+    this.ends = Float64Array.from(sorted, (r) => r.base + r.bytes.length);
   }
 
   /** One zero-filled region of `size` bytes at guest address `base`. */
@@ -50,76 +70,130 @@ export class GuestMemory {
 
   // #region locate
   /**
-   * Finds the region holding all of [addr, addr + len) and the offset of addr inside it.
-   * A range that straddles two regions is rejected too: a device would otherwise read across
-   * a hole in the guest's physical map.
+   * The region holding all of [addr, addr + len), or -1. A range that straddles two regions
+   * is rejected too: a device would otherwise read across a hole in the guest's physical map.
+   * Plain number arithmetic is exact here: a match lies below 2^53, and a larger or
+   * fractional address, or a negative or fractional length, matches nothing.
    */
-  private locate(addr: number | bigint, len: number): { view: DataView; bytes: Uint8Array; offset: number } {
-    const a = typeof addr === 'bigint' ? addr : BigInt(addr);
-    if (len < 0 || !Number.isInteger(len)) throw new VirtqError('ADDR_OUT_OF_RANGE', `bad length ${len}`);
-    checkAddrRange(a, len);
-    for (let i = 0; i < this.regions.length; i++) {
-      const r = this.regions[i];
-      const base = BigInt(r.base);
-      if (a >= base && a + BigInt(len) <= base + BigInt(r.bytes.length)) {
-        return { view: this.views[i], bytes: r.bytes, offset: Number(a - base) };
-      }
+  private regionOf(addr: number, len: number): number {
+    if (!Number.isInteger(addr) || !Number.isInteger(len) || len < 0) return -1;
+    for (let i = 0; i < this.starts.length; i++) {
+      if (addr >= this.starts[i] && addr + len <= this.ends[i]) return i;
     }
+    return -1;
+  }
+
+  /** The region holding [addr, addr + len), or the VirtqError saying why there is none. */
+  private locate(addr: number, len: number): number {
+    const i = this.regionOf(addr, len);
+    if (i < 0) this.outside(addr, len);
+    return i;
+  }
+
+  /** The error for a range that is not guest memory: a bad length, a wrap past 2^64, or a hole. */
+  private outside(addr: number | bigint, len: number): never {
+    if (len < 0 || !Number.isInteger(len)) throw new VirtqError('ADDR_OUT_OF_RANGE', `bad length ${len}`);
+    const a = typeof addr === 'bigint' ? addr : BigInt(addr);
+    checkAddrRange(a, len);
     throw new VirtqError('ADDR_OUT_OF_RANGE', `[0x${a.toString(16)}, +${len}) is outside guest memory`);
   }
   // #endregion locate
 
+  // #region region-access
+  /**
+   * For a structure of several fields: the region holding all of [addr, addr + len), checked
+   * once, so that the fields are then read from view(region) at addr - start(region) without a
+   * check each. Throws the VirtqError readU8..writeU64 would.
+   */
+  regionAt(addr: number, len: number): number {
+    return this.locate(addr, len);
+  }
+  view(region: number): DataView {
+    return this.views[region];
+  }
+  start(region: number): number {
+    return this.starts[region];
+  }
+  // #endregion region-access
+
+  // #region area
+  /**
+   * A DataView over exactly [addr, addr + len), checked once here. A ring's areas stay where the
+   * driver put them until the queue is reset, so the device checks each once at setup and reads
+   * its fields through such a view; the view's own bounds (a RangeError, which would be a bug in
+   * the reference code, never a driver's doing) keep every access inside the area.
+   */
+  area(addr: number, len: number): DataView {
+    const i = this.locate(addr, len);
+    const r = this.regions[i];
+    return new DataView(r.bytes.buffer, r.bytes.byteOffset + (addr - this.starts[i]), len);
+  }
+  // #endregion area
+
+  // #region contains-u64
+  /**
+   * True if every byte of [addr, addr + len) is guest memory, for an address a ring holds as
+   * two 32-bit halves. Never throws: the caller names the error (see checkBuffer).
+   */
+  containsU64(high: number, low: number, len: number): boolean {
+    return high < HIGH_WORD_LIMIT && this.regionOf(high * HIGH_WORD + low, len) >= 0;
+  }
+  // #endregion contains-u64
+
   /** True if every byte of [addr, addr + len) is guest memory. Never throws. */
   contains(addr: number | bigint, len: number): boolean {
-    try {
-      this.locate(addr, len);
-      return true;
-    } catch {
-      return false;
-    }
+    if (typeof addr === 'bigint') return addr >= 0n && addr < 1n << 53n && this.regionOf(Number(addr), len) >= 0;
+    return this.regionOf(addr, len) >= 0;
   }
 
   readU8(addr: number): number {
-    const { view, offset } = this.locate(addr, 1);
-    return view.getUint8(offset);
+    const i = this.locate(addr, 1);
+    return this.views[i].getUint8(addr - this.starts[i]);
   }
   readU16(addr: number): number {
-    const { view, offset } = this.locate(addr, 2);
-    return view.getUint16(offset, true);
+    const i = this.locate(addr, 2);
+    return this.views[i].getUint16(addr - this.starts[i], true);
   }
   readU32(addr: number): number {
-    const { view, offset } = this.locate(addr, 4);
-    return view.getUint32(offset, true);
+    const i = this.locate(addr, 4);
+    return this.views[i].getUint32(addr - this.starts[i], true);
   }
   readU64(addr: number): bigint {
-    const { view, offset } = this.locate(addr, 8);
-    return view.getBigUint64(offset, true);
+    const i = this.locate(addr, 8);
+    return this.views[i].getBigUint64(addr - this.starts[i], true);
   }
   writeU8(addr: number, v: number): void {
-    const { view, offset } = this.locate(addr, 1);
-    view.setUint8(offset, v);
+    const i = this.locate(addr, 1);
+    this.views[i].setUint8(addr - this.starts[i], v);
   }
   writeU16(addr: number, v: number): void {
-    const { view, offset } = this.locate(addr, 2);
-    view.setUint16(offset, v, true);
+    const i = this.locate(addr, 2);
+    this.views[i].setUint16(addr - this.starts[i], v, true);
   }
   writeU32(addr: number, v: number): void {
-    const { view, offset } = this.locate(addr, 4);
-    view.setUint32(offset, v >>> 0, true);
+    const i = this.locate(addr, 4);
+    this.views[i].setUint32(addr - this.starts[i], v >>> 0, true);
   }
   writeU64(addr: number, v: bigint): void {
-    const { view, offset } = this.locate(addr, 8);
-    view.setBigUint64(offset, BigInt.asUintN(64, v), true);
+    const i = this.locate(addr, 8);
+    this.views[i].setBigUint64(addr - this.starts[i], BigInt.asUintN(64, v), true);
   }
 
   /** A copy of [addr, addr + len). */
   read(addr: number | bigint, len: number): Uint8Array {
-    const { bytes, offset } = this.locate(addr, len);
-    return bytes.slice(offset, offset + len);
+    const at = this.byteOffset(addr, len);
+    return this.regions[at.region].bytes.slice(at.offset, at.offset + len);
   }
 
   write(addr: number | bigint, data: Uint8Array): void {
-    const { bytes, offset } = this.locate(addr, data.length);
-    bytes.set(data, offset);
+    const at = this.byteOffset(addr, data.length);
+    this.regions[at.region].bytes.set(data, at.offset);
+  }
+
+  private byteOffset(addr: number | bigint, len: number): { region: number; offset: number } {
+    const a = typeof addr === 'bigint' ? (addr >= 0n && addr < 1n << 53n ? Number(addr) : -1) : addr;
+    const i = this.regionOf(a, len);
+    if (i < 0) this.outside(addr, len);
+    return { region: i, offset: a - this.starts[i] };
   }
 }

@@ -1,6 +1,9 @@
 // The chains a device has taken and not yet returned, common to both ring layouts: the device
 // checks every push against it (a device-model bug is caught here, not in the driver's memory)
 // and, with VIRTIO_F_IN_ORDER (§2.7.9, §2.8.8), that chains come back in the order taken.
+// Chains are kept by ID in arrays of queue-size entries (IDs are below the queue size), so
+// taking and returning one allocates nothing; a returned chain goes back to the queue's pool.
+import { type ChainPool, ChainRecord } from './chain-builder.ts';
 import type { DescriptorChain } from './chain.ts';
 
 export interface ReturnedChain {
@@ -13,68 +16,103 @@ export const MAX_USED_LEN = 0xffff_ffff;
 
 // #region outstanding
 export class OutstandingChains {
-  private readonly byId = new Map<number, { chain: DescriptorChain; writableLen: number }>();
-  /** IDs in the order they were taken; consulted with VIRTIO_F_IN_ORDER. */
-  private readonly order: number[] = [];
+  /** The chain held under each ID, or undefined. */
+  private readonly byId: (DescriptorChain | undefined)[];
+  /** Bytes of each held chain's device-writable buffers: the most its push may report. */
+  private readonly writableLen: Float64Array;
+  private held = 0;
+  /** IDs in the order they were taken, a ring of queue-size entries; consulted with VIRTIO_F_IN_ORDER. */
+  private readonly order: Uint32Array;
   private orderHead = 0;
   private readonly inOrder: boolean;
   /** How the ring names a chain in messages: "head" (split) or "buffer ID" (packed). */
   private readonly idName: string;
+  private readonly pool: ChainPool | undefined;
 
-  constructor(inOrder: boolean, idName: string) {
+  constructor(inOrder: boolean, idName: string, size: number, pool?: ChainPool) {
     this.inOrder = inOrder;
     this.idName = idName;
+    this.byId = new Array(size).fill(undefined);
+    this.writableLen = new Float64Array(size);
+    this.order = new Uint32Array(inOrder ? size : 0);
+    this.pool = pool;
   }
 
   get size(): number {
-    return this.byId.size;
+    return this.held;
   }
 
   has(id: number): boolean {
-    return this.byId.has(id);
+    return this.byId[id] !== undefined;
   }
 
   take(chain: DescriptorChain): void {
-    const writableLen = chain.buffers.reduce((n, b) => n + (b.writable ? b.len : 0), 0);
-    this.byId.set(chain.id, { chain, writableLen });
-    if (this.inOrder) this.order.push(chain.id);
+    let writable = 0;
+    if (chain instanceof ChainRecord) writable = chain.writableBytes;
+    else for (const b of chain.buffers) if (b.writable) writable += b.len;
+    this.byId[chain.id] = chain;
+    this.writableLen[chain.id] = writable;
+    if (this.inOrder) this.order[(this.orderHead + this.held) % this.order.length] = chain.id;
+    this.held++;
   }
 
   /**
-   * Checks the entries against what is outstanding and forgets them; says which were written
-   * in full (what an in-order batch may leave implicit). Throws only on a device-model bug.
+   * Checks that `chain` may be returned as entry `position` of a batch with `writtenLen` bytes
+   * written; says whether that is its whole writable part (what an in-order batch may leave
+   * implicit). Throws only on a device-model bug.
+   */
+  private check(chain: DescriptorChain, writtenLen: number, position: number): boolean {
+    const held = this.byId[chain.id];
+    if (held === undefined || held.descCount !== chain.descCount) {
+      throw new Error(`push: ${this.idName} ${chain.id} is not an outstanding chain of this queue`);
+    }
+    const writableLen = this.writableLen[chain.id];
+    // #region check-used-length
+    // The used length is a 32-bit field (§2.7.8, §2.8.13): a length it cannot hold is refused
+    // here, never truncated into the ring.
+    if (!Number.isInteger(writtenLen) || writtenLen < 0 || writtenLen > writableLen || writtenLen > MAX_USED_LEN) {
+      throw new RangeError(`push: writtenLen ${writtenLen} is not in 0..${Math.min(writableLen, MAX_USED_LEN)}`);
+    }
+    // #endregion check-used-length
+    if (this.inOrder) {
+      const expected = this.order[(this.orderHead + position) % this.order.length];
+      if (position >= this.held || expected !== chain.id) {
+        throw new Error(`push: VIRTIO_F_IN_ORDER requires ${this.idName} ${expected} before ${chain.id}`);
+      }
+    }
+    return writtenLen === writableLen;
+  }
+
+  /** Forgets a checked chain and gives its record back to the pool. */
+  private forget(id: number): void {
+    const held = this.byId[id];
+    this.byId[id] = undefined;
+    this.held--;
+    if (this.inOrder) this.orderHead = (this.orderHead + 1) % this.order.length;
+    if (held !== undefined) this.pool?.release(held);
+  }
+
+  /** Checks and forgets one returned chain. Throws only on a device-model bug. */
+  retireOne(chain: DescriptorChain, writtenLen: number): void {
+    this.check(chain, writtenLen, 0);
+    this.forget(chain.id);
+  }
+
+  /**
+   * Checks the entries against what is outstanding and forgets them, all or none; says which
+   * were written in full (what an in-order batch may leave implicit). Throws only on a
+   * device-model bug.
    */
   retire(entries: readonly ReturnedChain[]): boolean[] {
     const seen = new Set<number>();
     const full: boolean[] = [];
     for (let i = 0; i < entries.length; i++) {
       const { chain, writtenLen } = entries[i];
-      const o = this.byId.get(chain.id);
-      if (!o || o.chain.descCount !== chain.descCount || seen.has(chain.id)) {
-        throw new Error(`push: ${this.idName} ${chain.id} is not an outstanding chain of this queue`);
-      }
-      // #region check-used-length
-      // The used length is a 32-bit field (§2.7.8, §2.8.13): a length it cannot hold is refused
-      // here, never truncated into the ring.
-      if (!Number.isInteger(writtenLen) || writtenLen < 0 || writtenLen > o.writableLen || writtenLen > MAX_USED_LEN) {
-        throw new RangeError(`push: writtenLen ${writtenLen} is not in 0..${Math.min(o.writableLen, MAX_USED_LEN)}`);
-      }
-      // #endregion check-used-length
-      if (this.inOrder && this.order[this.orderHead + i] !== chain.id) {
-        throw new Error(`push: VIRTIO_F_IN_ORDER requires ${this.idName} ${this.order[this.orderHead + i]} before ${chain.id}`);
-      }
+      if (seen.has(chain.id)) throw new Error(`push: ${this.idName} ${chain.id} is not an outstanding chain of this queue`);
+      full.push(this.check(chain, writtenLen, i));
       seen.add(chain.id);
-      full.push(writtenLen === o.writableLen);
     }
-    for (const { chain } of entries) this.byId.delete(chain.id);
-    if (this.inOrder) {
-      this.orderHead += entries.length;
-      // Drop the consumed prefix now and then, so a long-running queue does not grow.
-      if (this.orderHead > 1024 && this.orderHead * 2 > this.order.length) {
-        this.order.splice(0, this.orderHead);
-        this.orderHead = 0;
-      }
-    }
+    for (const { chain } of entries) this.forget(chain.id);
     return full;
   }
 }

@@ -25,6 +25,9 @@ export type PopResult =
   | { readonly kind: 'empty' }
   | { readonly kind: 'error'; readonly error: VirtqError };
 
+/** The result of a pop() that found nothing new: one object, shared. */
+export const EMPTY: PopResult = Object.freeze({ kind: 'empty' });
+
 /** The device side. It never throws on anything the driver wrote. */
 export interface DeviceQueue {
   readonly size: number;

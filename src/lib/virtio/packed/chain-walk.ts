@@ -2,18 +2,18 @@
 // list of ring descriptors linked by NEXT, or a single ring descriptor with INDIRECT naming a
 // table of packed descriptors. Every value comes from the driver, so each is checked before
 // it is used; the first violation is thrown as a VirtqError, which the device queue records.
-import { ChainBuilder } from '../chain-builder.ts';
+import { ChainBuilder, type ChainPool, checkBuffer } from '../chain-builder.ts';
 import type { DescriptorChain } from '../chain.ts';
 import { VirtqError } from '../errors.ts';
-import { checkAddrRange, type GuestMemory } from '../memory.ts';
+import type { GuestMemory } from '../memory.ts';
 import {
+  descRingBytes,
   PACKED_DESC_SIZE,
-  readPackedDesc,
-  slotAddr,
+  PackedDescFields,
+  readPackedDescInto,
   VIRTQ_DESC_F_INDIRECT,
   VIRTQ_DESC_F_NEXT,
   VIRTQ_DESC_F_WRITE,
-  type PackedDesc,
 } from './layout.ts';
 import { isAvailable, type RingPosition } from './wrap-counter.ts';
 
@@ -29,32 +29,53 @@ export interface WalkContext {
   readonly limit: number;
   /** VIRTIO_F_INDIRECT_DESC was negotiated. */
   readonly indirect: boolean;
+  /** The descriptor ring as a view over exactly its bytes (checked at setup); made here if absent. */
+  readonly ring?: DataView;
+  /**
+   * Reused by a device queue across walks, so that a walk allocates nothing per descriptor;
+   * a walk without it (a test, a one-off check) makes its own.
+   */
+  readonly scratch?: PackedWalkScratch;
+}
+
+/** The reusable parts of a walk: the chain builder and one descriptor's fields. */
+export interface PackedWalkScratch {
+  readonly builder: ChainBuilder;
+  readonly desc: PackedDescFields;
+}
+
+/** Scratch for the walks of one queue, whose chains come from (and go back to) `pool`. */
+export function packedWalkScratch(mem: GuestMemory, limit: number, pool?: ChainPool): PackedWalkScratch {
+  return { builder: new ChainBuilder(mem, limit, pool), desc: new PackedDescFields() };
 }
 
 // #region walk-chain
 /** Walks and validates the buffer at ctx.head. Throws VirtqError; never reads outside memory. */
 export function walkPackedChain(ctx: WalkContext): DescriptorChain {
-  const head = readPackedDesc(ctx.mem, slotAddr(ctx.descAddr, ctx.head.index));
-  if (head.flags & VIRTQ_DESC_F_INDIRECT) return walkIndirect(ctx, head);
-  return walkDirect(ctx, head);
+  const { builder, desc } = ctx.scratch ?? packedWalkScratch(ctx.mem, ctx.limit);
+  const ring = ctx.ring ?? ctx.mem.area(ctx.descAddr, descRingBytes(ctx.size));
+  builder.begin();
+  readPackedDescInto(ring, ctx.head.index * PACKED_DESC_SIZE, desc);
+  if (desc.flags & VIRTQ_DESC_F_INDIRECT) return walkIndirect(ctx, desc, builder);
+  return walkDirect(ctx, ring, desc, builder);
 }
 // #endregion walk-chain
 
 // #region walk-direct
-function walkDirect(ctx: WalkContext, head: PackedDesc): DescriptorChain {
-  const builder = new ChainBuilder(ctx.mem, ctx.limit);
-  const pos = ctx.head.clone();
-  let desc = head;
+function walkDirect(ctx: WalkContext, ring: DataView, desc: PackedDescFields, builder: ChainBuilder): DescriptorChain {
+  // The slot being read and its lap, moved along the list (the head position is the queue's).
+  let index = ctx.head.index;
+  let wrap = ctx.head.wrap;
   let count = 0;
   for (;;) {
     // #region check-indirect-in-list
     // §2.8.19: an INDIRECT descriptor may not be part of a NEXT-linked list.
     if (desc.flags & VIRTQ_DESC_F_INDIRECT) {
-      throw new VirtqError('INDIRECT_WITH_NEXT', `slot ${pos.index}: INDIRECT descriptor inside a NEXT-linked list`);
+      throw new VirtqError('INDIRECT_WITH_NEXT', `slot ${index}: INDIRECT descriptor inside a NEXT-linked list`);
     }
     // #endregion check-indirect-in-list
     // Length, address range and read-before-write order: §2.8.5, §2.8.17.
-    builder.add(desc.addr, desc.len, (desc.flags & VIRTQ_DESC_F_WRITE) !== 0);
+    builder.add(desc.addrHigh, desc.addrLow, desc.len, (desc.flags & VIRTQ_DESC_F_WRITE) !== 0);
     count++;
     if (!(desc.flags & VIRTQ_DESC_F_NEXT)) break;
     // #region check-list-length
@@ -70,10 +91,13 @@ function walkDirect(ctx: WalkContext, head: PackedDesc): DescriptorChain {
     if (count >= ctx.room) {
       throw new VirtqError('CHAIN_INCOMPLETE', `list runs into slots the device has not yet marked used`);
     }
-    pos.advance(1, ctx.size);
-    desc = readPackedDesc(ctx.mem, slotAddr(ctx.descAddr, pos.index));
-    if (!isAvailable(desc.flags, pos.wrap)) {
-      throw new VirtqError('CHAIN_INCOMPLETE', `NEXT leads to slot ${pos.index}, which is not available`);
+    if (++index === ctx.size) {
+      index = 0;
+      wrap = !wrap; // §2.8.1: the lap changes where the ring wraps
+    }
+    readPackedDescInto(ring, index * PACKED_DESC_SIZE, desc);
+    if (!isAvailable(desc.flags, wrap)) {
+      throw new VirtqError('CHAIN_INCOMPLETE', `NEXT leads to slot ${index}, which is not available`);
     }
     // #endregion check-next-available
   }
@@ -84,7 +108,7 @@ function walkDirect(ctx: WalkContext, head: PackedDesc): DescriptorChain {
 // #endregion walk-direct
 
 // #region walk-indirect
-function walkIndirect(ctx: WalkContext, desc: PackedDesc): DescriptorChain {
+function walkIndirect(ctx: WalkContext, desc: PackedDescFields, builder: ChainBuilder): DescriptorChain {
   // #region check-indirect-negotiated
   // §2.8.19: INDIRECT needs VIRTIO_F_INDIRECT_DESC.
   if (!ctx.indirect) {
@@ -105,10 +129,7 @@ function walkIndirect(ctx: WalkContext, desc: PackedDesc): DescriptorChain {
   // #endregion check-indirect-length
   // #region check-indirect-range
   // The table itself must lie in guest memory, without wrapping past 2^64.
-  checkAddrRange(desc.addr, desc.len);
-  if (!ctx.mem.contains(desc.addr, desc.len)) {
-    throw new VirtqError('ADDR_OUT_OF_RANGE', `indirect table [0x${desc.addr.toString(16)}, +${desc.len}) is outside guest memory`);
-  }
+  const table = checkBuffer(ctx.mem, desc.addrHigh, desc.addrLow, desc.len, 'indirect table');
   // #endregion check-indirect-range
   // #region check-indirect-entries
   const entries = desc.len / PACKED_DESC_SIZE;
@@ -117,21 +138,25 @@ function walkIndirect(ctx: WalkContext, desc: PackedDesc): DescriptorChain {
     throw new VirtqError('CHAIN_TOO_LONG', `indirect table of ${entries} descriptors exceeds ${ctx.limit}`);
   }
   // #endregion check-indirect-entries
-  const builder = new ChainBuilder(ctx.mem, ctx.limit);
-  const table = Number(desc.addr);
+  // The ID is the ring descriptor's; the IDs inside the table are reserved (§2.8.7).
+  const id = desc.id;
+  const entry = desc; // the entries are read into the same fields: the ring descriptor is done with
+  // The whole table is guest memory: its entries are read from its region without a check each.
+  const region = ctx.mem.regionAt(table, desc.len);
+  const view = ctx.mem.view(region);
+  const tableAt = table - ctx.mem.start(region);
   for (let i = 0; i < entries; i++) {
-    const entry = readPackedDesc(ctx.mem, table + i * PACKED_DESC_SIZE);
+    readPackedDescInto(view, tableAt + i * PACKED_DESC_SIZE, entry);
     // #region ignore-reserved-flags
     // §2.8.7: in a packed table only WRITE has a meaning; every other flag bit (NEXT and
     // INDIRECT included) is reserved and ignored by the device, and the entries follow each
     // other by position. So an entry with INDIRECT set is an ordinary buffer here, unlike the
     // split ring, where the driver rule of §2.7.5.3.1 lets the device report NESTED_INDIRECT.
-    builder.add(entry.addr, entry.len, (entry.flags & VIRTQ_DESC_F_WRITE) !== 0);
+    builder.add(entry.addrHigh, entry.addrLow, entry.len, (entry.flags & VIRTQ_DESC_F_WRITE) !== 0);
     // #endregion ignore-reserved-flags
   }
-  // The ID is the ring descriptor's; the IDs inside the table are reserved (§2.8.7).
-  checkBufferId(desc.id, ctx.size);
-  return builder.finish(desc.id, 1);
+  checkBufferId(id, ctx.size);
+  return builder.finish(id, 1);
 }
 // #endregion walk-indirect
 

@@ -4,23 +4,26 @@
 // device has taken and not yet returned. Nothing the driver writes can make it throw or read
 // outside guest memory: a violation becomes a recorded VirtqError and the queue stops.
 import type { DescriptorChain } from '../chain.ts';
+import { ChainPool, popped } from '../chain-builder.ts';
 import { isVirtqError, VirtqError } from '../errors.ts';
 import { hasFeature, VIRTIO_F_EVENT_IDX, VIRTIO_F_IN_ORDER, VIRTIO_F_INDIRECT_DESC } from '../feature-bits.ts';
 import type { GuestMemory } from '../memory.ts';
 import { OutstandingChains } from '../outstanding.ts';
-import type { DeviceQueue, PopResult, QueueConfig } from '../queue.ts';
-import { walkPackedChain } from './chain-walk.ts';
+import { type DeviceQueue, EMPTY, type PopResult, type QueueConfig } from '../queue.ts';
+import { packedWalkScratch, walkPackedChain, type WalkContext } from './chain-walk.ts';
 import { readEventSuppression, shouldNotify, writeEventSuppression } from './event-suppression.ts';
 import {
   checkPackedLayout,
-  DESC_OFF_FLAGS,
+  descRingBytes,
+  PACKED_DESC_SIZE,
+  packedFlagsIn,
+  setPackedFlagsIn,
   RING_EVENT_FLAGS_DESC,
   RING_EVENT_FLAGS_DISABLE,
   RING_EVENT_FLAGS_ENABLE,
-  slotAddr,
   VIRTQ_DESC_F_WRITE,
-  writePackedDescBody,
-  writePackedDescFlags,
+  writePackedUsedBody,
+  isValidPackedQueueSize,
 } from './layout.ts';
 import { isAvailable, RingPosition, usedFlags } from './wrap-counter.ts';
 import { checkPackedRingState, packedInFlight, type PackedRingState } from '../ring-state.ts';
@@ -61,6 +64,10 @@ export class PackedDeviceQueue implements DeviceQueue {
   private notifyStart = 0;
   private usedSinceNotify = 0;
   private err: VirtqError | null = null;
+  /** The descriptor ring, checked once when the queue is set up (§2.8.10.1). */
+  private ring: DataView = new DataView(new ArrayBuffer(0));
+  /** The walk's context, made once: pop() only sets the room (no allocation per chain). */
+  private readonly walk: { -readonly [K in keyof WalkContext]: WalkContext[K] };
 
   /** Where the device stands on the ring (§2.8.1), for inspection: next slot to read, next to write, and the Device Ring Wrap Counter. */
   ringState(): PackedRingState {
@@ -74,8 +81,19 @@ export class PackedDeviceQueue implements DeviceQueue {
     this.indirect = hasFeature(features, VIRTIO_F_INDIRECT_DESC);
     this.eventIdx = hasFeature(features, VIRTIO_F_EVENT_IDX);
     this.inOrder = hasFeature(features, VIRTIO_F_IN_ORDER);
-    this.outstanding = new OutstandingChains(this.inOrder, 'buffer ID');
+    const pool = new ChainPool();
+    this.outstanding = new OutstandingChains(this.inOrder, 'buffer ID', isValidPackedQueueSize(config.size) ? config.size : 1, pool);
     this.limit = Math.max(1, Math.min(opts.maxChainLength ?? config.size, config.size));
+    this.walk = {
+      mem,
+      descAddr: config.descAddr,
+      size: this.size,
+      head: this.availPos,
+      room: 0,
+      limit: this.limit,
+      indirect: this.indirect,
+      scratch: packedWalkScratch(mem, this.limit, pool),
+    };
     if (opts.start) {
       // A bad start state is the caller's (the platform's) mistake, not the driver's: thrown.
       checkPackedRingState(opts.start, config.size);
@@ -91,6 +109,9 @@ export class PackedDeviceQueue implements DeviceQueue {
     // The layout is the driver's choice too: a bad one is recorded, not thrown.
     try {
       checkPackedLayout(mem, config);
+      // Checked once: the device reads and writes the descriptor ring through this view from now on.
+      this.ring = mem.area(config.descAddr, descRingBytes(config.size));
+      this.walk.ring = this.ring;
       // The device owns its event suppression structure: start by asking for every notification.
       writeEventSuppression(mem, config.deviceAddr, { flags: RING_EVENT_FLAGS_ENABLE, offset: 0, wrap: false });
     } catch (e) {
@@ -107,23 +128,16 @@ export class PackedDeviceQueue implements DeviceQueue {
   pop(): PopResult {
     if (this.err) return { kind: 'error', error: this.err };
     // Every slot is the device's until it returns some: nothing can be newly available.
-    if (this.inFlight >= this.size) return { kind: 'empty' };
+    if (this.inFlight >= this.size) return EMPTY;
     // #region pop-availability
     // §2.8.1, §2.8.15: only the next slot in ring order is polled, and it is available when
     // its AVAIL bit equals the wrap counter of this lap and its USED bit does not.
-    const flags = this.mem.readU16(slotAddr(this.config.descAddr, this.availPos.index) + DESC_OFF_FLAGS);
-    if (!isAvailable(flags, this.availPos.wrap)) return { kind: 'empty' };
+    const flags = packedFlagsIn(this.ring, this.availPos.index * PACKED_DESC_SIZE);
+    if (!isAvailable(flags, this.availPos.wrap)) return EMPTY;
     // #endregion pop-availability
     try {
-      const chain = walkPackedChain({
-        mem: this.mem,
-        descAddr: this.config.descAddr,
-        size: this.size,
-        head: this.availPos,
-        room: this.size - this.inFlight,
-        limit: this.limit,
-        indirect: this.indirect,
-      });
+      this.walk.room = this.size - this.inFlight;
+      const chain = walkPackedChain(this.walk);
       // #region check-id-in-use
       // A buffer ID (§2.8.13, §2.8.21.1) names one outstanding buffer: the used descriptor carries nothing else the
       // driver could tell two buffers apart by, and in-order batches are counted from it.
@@ -132,7 +146,7 @@ export class PackedDeviceQueue implements DeviceQueue {
       }
       // #endregion check-id-in-use
       this.take(chain);
-      return { kind: 'chain', chain };
+      return popped(chain);
     } catch (e) {
       if (!isVirtqError(e)) throw e; // a bug in this file, not something the driver did
       this.err = e;
@@ -156,7 +170,7 @@ export class PackedDeviceQueue implements DeviceQueue {
    */
   push(chain: DescriptorChain, writtenLen: number): void {
     if (this.err) return;
-    this.outstanding.retire([{ chain, writtenLen }]);
+    this.outstanding.retireOne(chain, writtenLen);
     this.writeUsed(chain.id, writtenLen, chain.descCount);
   }
   // #endregion device-push
@@ -187,12 +201,12 @@ export class PackedDeviceQueue implements DeviceQueue {
   // #region used-write
   /** Writes one used descriptor at usedPos standing for `slots` ring slots, flags last. */
   private writeUsed(id: number, writtenLen: number, slots: number): void {
-    const addr = slotAddr(this.config.descAddr, this.usedPos.index);
+    const at = this.usedPos.index * PACKED_DESC_SIZE;
     // §2.8.4: addr is unused in a used descriptor; len is what the device wrote.
-    writePackedDescBody(this.mem, addr, { addr: 0n, len: writtenLen, id });
+    writePackedUsedBody(this.ring, at, writtenLen, id);
     // §2.8.1: AVAIL and USED both equal the Device Ring Wrap Counter; §2.8.3: WRITE says
     // that data was written. Writing flags last publishes the descriptor (§2.8.15).
-    writePackedDescFlags(this.mem, addr, usedFlags(this.usedPos.wrap) | (writtenLen > 0 ? VIRTQ_DESC_F_WRITE : 0));
+    setPackedFlagsIn(this.ring, at, usedFlags(this.usedPos.wrap) | (writtenLen > 0 ? VIRTQ_DESC_F_WRITE : 0));
     this.usedPos.advance(slots, this.size);
     this.inFlight -= slots;
     this.usedSinceNotify += slots;

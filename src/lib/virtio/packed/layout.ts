@@ -109,6 +109,45 @@ export function readPackedDesc(mem: GuestMemory, addr: number): PackedDesc {
   };
 }
 
+// #region desc-fields
+/**
+ * A descriptor as the device walks it: the fields of struct pvirtq_desc with the u64 address in
+ * its two 32-bit halves, so that a walk needs no BigInt, and in one object a queue reuses.
+ */
+export class PackedDescFields {
+  addrLow = 0;
+  addrHigh = 0;
+  len = 0;
+  id = 0;
+  flags = 0;
+}
+
+/**
+ * Reads the descriptor at byte `at` of `table` (a view over a descriptor ring or table checked
+ * as a whole) into `d`.
+ */
+export function readPackedDescInto(table: DataView, at: number, d: PackedDescFields): void {
+  const v = table;
+  d.addrLow = v.getUint32(at + DESC_OFF_ADDR, true);
+  d.addrHigh = v.getUint32(at + DESC_OFF_ADDR + 4, true);
+  d.len = v.getUint32(at + DESC_OFF_LEN, true);
+  d.id = v.getUint16(at + DESC_OFF_ID, true);
+  d.flags = v.getUint16(at + DESC_OFF_FLAGS, true);
+}
+// #endregion desc-fields
+
+/**
+ * Writes what a used descriptor carries but its flags (§2.8.4: addr unused, written as 0; len;
+ * id), at byte `at` of the descriptor ring's view.
+ */
+export function writePackedUsedBody(ring: DataView, at: number, len: number, id: number): void {
+  const v = ring;
+  v.setUint32(at + DESC_OFF_ADDR, 0, true);
+  v.setUint32(at + DESC_OFF_ADDR + 4, 0, true);
+  v.setUint32(at + DESC_OFF_LEN, len, true);
+  v.setUint16(at + DESC_OFF_ID, id, true);
+}
+
 /** Writes addr, len and id but not flags: flags are what publish a descriptor (§2.8.21.1). */
 export function writePackedDescBody(mem: GuestMemory, addr: number, d: Omit<PackedDesc, 'flags'>): void {
   mem.writeU64(addr + DESC_OFF_ADDR, d.addr);
@@ -120,6 +159,14 @@ export function writePackedDescFlags(mem: GuestMemory, addr: number, flags: numb
   mem.writeU16(addr + DESC_OFF_FLAGS, flags);
 }
 // #endregion desc-access
+
+/** Flags of the descriptor at byte `at` of the descriptor ring's view. */
+export function packedFlagsIn(ring: DataView, at: number): number {
+  return ring.getUint16(at + DESC_OFF_FLAGS, true);
+}
+export function setPackedFlagsIn(ring: DataView, at: number, flags: number): void {
+  ring.setUint16(at + DESC_OFF_FLAGS, flags, true);
+}
 
 /** Guest address of ring slot `index`. */
 export function slotAddr(descAddr: number, index: number): number {

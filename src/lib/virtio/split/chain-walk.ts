@@ -4,15 +4,15 @@
 // indirect table (§2.7.5.3), whose own chain, linked the same way, ends the buffer. Every
 // value comes from the driver, so each is checked before it is used; the first violation is
 // thrown as a VirtqError, which the device queue records.
-import { ChainBuilder } from '../chain-builder.ts';
+import { ChainBuilder, type ChainPool, checkBuffer } from '../chain-builder.ts';
 import type { DescriptorChain } from '../chain.ts';
 import { VirtqError } from '../errors.ts';
-import { checkAddrRange, type GuestMemory } from '../memory.ts';
+import type { GuestMemory } from '../memory.ts';
 import {
-  descAddrOf,
-  readSplitDesc,
+  descTableBytes,
+  readSplitDescInto,
   SPLIT_DESC_SIZE,
-  type SplitDesc,
+  SplitDescFields,
   VIRTQ_DESC_F_INDIRECT,
   VIRTQ_DESC_F_NEXT,
   VIRTQ_DESC_F_WRITE,
@@ -20,10 +20,21 @@ import {
 
 /** Marks of the descriptors one walk has visited, reused across walks (no per-pop allocation). */
 export class VisitMarks {
-  private readonly marks: Uint32Array;
+  private marks: Uint32Array;
   private walk = 0;
   constructor(size: number) {
     this.marks = new Uint32Array(size);
+  }
+  /** How many indices can be marked. */
+  get capacity(): number {
+    return this.marks.length;
+  }
+  /** Makes room for indices below `size` (growing, never shrinking: the array is reused). */
+  reserve(size: number): void {
+    if (size > this.marks.length) {
+      this.marks = new Uint32Array(size);
+      this.walk = 0;
+    }
   }
   /** Starts a new walk: every mark from earlier walks is forgotten. */
   begin(): void {
@@ -52,6 +63,51 @@ export interface SplitWalkContext {
   /** VIRTIO_F_INDIRECT_DESC was negotiated. */
   readonly indirect: boolean;
   readonly marks: VisitMarks;
+  /** The descriptor table as a view over exactly its bytes (splitRingViews); made here if absent. */
+  readonly table?: DataView;
+  /**
+   * Reused by a device queue across walks, so that a walk allocates nothing per descriptor;
+   * a walk without them (a test, a one-off check) makes its own.
+   */
+  readonly scratch?: SplitWalkScratch;
+}
+
+/** The reusable parts of a walk: the chain builder, one descriptor's fields and indirect-table marks. */
+export interface SplitWalkScratch {
+  readonly builder: ChainBuilder;
+  readonly desc: SplitDescFields;
+  readonly tableMarks: TableMarks;
+}
+
+/**
+ * Marks of the indirect-table entries one walk has visited. Tables can be far larger than the
+ * queue, but the chain-length limit ends a walk long before a large table is exhausted, so only
+ * visited entries are marked: the first MARKED_TABLE_ENTRIES in a reused array, any beyond
+ * (only a huge table has them) in a Set.
+ */
+export class TableMarks {
+  private readonly near = new VisitMarks(0);
+  private far: Set<number> | null = null;
+  /** Starts a walk of a table of `entries` entries. */
+  begin(entries: number): void {
+    this.near.reserve(Math.min(entries, MARKED_TABLE_ENTRIES));
+    this.near.begin();
+    this.far?.clear();
+  }
+  /** Marks entry `i`; false if this walk had marked it already. */
+  visit(i: number): boolean {
+    if (i < this.near.capacity) return this.near.visit(i);
+    this.far ??= new Set();
+    if (this.far.has(i)) return false;
+    this.far.add(i);
+    return true;
+  }
+}
+const MARKED_TABLE_ENTRIES = 1 << 16;
+
+/** Scratch for the walks of one queue, whose chains come from (and go back to) `pool`. */
+export function splitWalkScratch(mem: GuestMemory, limit: number, pool?: ChainPool): SplitWalkScratch {
+  return { builder: new ChainBuilder(mem, limit, pool), desc: new SplitDescFields(), tableMarks: new TableMarks() };
 }
 
 // #region walk-chain
@@ -62,7 +118,9 @@ export interface SplitWalkContext {
  * outside guest memory.
  */
 export function walkSplitChain(ctx: SplitWalkContext): DescriptorChain {
-  const builder = new ChainBuilder(ctx.mem, ctx.limit);
+  const { builder, desc } = ctx.scratch ?? splitWalkScratch(ctx.mem, ctx.limit);
+  const table = ctx.table ?? ctx.mem.area(ctx.descAddr, descTableBytes(ctx.size));
+  builder.begin();
   ctx.marks.begin();
   let index = ctx.head;
   let count = 0;
@@ -71,7 +129,7 @@ export function walkSplitChain(ctx: SplitWalkContext): DescriptorChain {
     if (!ctx.marks.visit(index)) {
       throw new VirtqError('DESC_LOOP', `descriptor ${index} appears twice in the chain of head ${ctx.head}`);
     }
-    const desc = readSplitDesc(ctx.mem, descAddrOf(ctx.descAddr, index));
+    readSplitDescInto(table, index * SPLIT_DESC_SIZE, desc);
     count++;
     // §2.7.5.3.2: zero or more ordinary descriptors may be followed by one indirect one.
     if (desc.flags & VIRTQ_DESC_F_INDIRECT) {
@@ -79,7 +137,7 @@ export function walkSplitChain(ctx: SplitWalkContext): DescriptorChain {
       break;
     }
     // Length limit, address range and read-before-write order: §2.7.4.2, §2.7.5.3.1.
-    builder.add(desc.addr, desc.len, (desc.flags & VIRTQ_DESC_F_WRITE) !== 0);
+    builder.add(desc.addrHigh, desc.addrLow, desc.len, (desc.flags & VIRTQ_DESC_F_WRITE) !== 0);
     if (!(desc.flags & VIRTQ_DESC_F_NEXT)) break;
     // §2.7.5: `next` indexes the descriptor table, which has exactly size entries.
     if (desc.next >= ctx.size) {
@@ -93,7 +151,7 @@ export function walkSplitChain(ctx: SplitWalkContext): DescriptorChain {
 
 // #region indirect-table
 /** Appends the chain of the indirect table `desc` points at (§2.7.5.3) to `builder`. */
-function walkIndirect(ctx: SplitWalkContext, desc: SplitDesc, index: number, builder: ChainBuilder): void {
+function walkIndirect(ctx: SplitWalkContext, desc: SplitDescFields, index: number, builder: ChainBuilder): void {
   // §2.7.5.3.1: INDIRECT needs VIRTIO_F_INDIRECT_DESC.
   if (!ctx.indirect) {
     throw new VirtqError('INDIRECT_NOT_NEGOTIATED', `descriptor ${index}: INDIRECT without VIRTIO_F_INDIRECT_DESC`);
@@ -107,27 +165,26 @@ function walkIndirect(ctx: SplitWalkContext, desc: SplitDesc, index: number, bui
     throw new VirtqError('INDIRECT_BAD_LENGTH', `descriptor ${index}: indirect table length ${desc.len} is not a non-zero multiple of ${SPLIT_DESC_SIZE}`);
   }
   // The table itself lies in guest memory, without wrapping past 2^64.
-  checkAddrRange(desc.addr, desc.len);
-  if (!ctx.mem.contains(desc.addr, desc.len)) {
-    throw new VirtqError('ADDR_OUT_OF_RANGE', `indirect table [0x${desc.addr.toString(16)}, +${desc.len}) is outside guest memory`);
-  }
   // §2.7.5.3.2: the WRITE flag of the descriptor naming the table means nothing: not read.
-  const table = Number(desc.addr);
+  const tableAddr = checkBuffer(ctx.mem, desc.addrHigh, desc.addrLow, desc.len, 'indirect table');
   const entries = desc.len / SPLIT_DESC_SIZE;
-  // Tables can be far larger than the queue; only the entries the chain visits are marked, and
-  // the chain-length limit ends the walk long before a large table is exhausted.
-  const seen = new Set<number>();
+  // The whole table is guest memory: its entries are read from its region without a check each.
+  const region = ctx.mem.regionAt(tableAddr, desc.len);
+  const table = ctx.mem.view(region);
+  const tableAt = tableAddr - ctx.mem.start(region);
+  const marks = ctx.scratch?.tableMarks ?? new TableMarks();
+  marks.begin(entries);
+  const entry = desc; // the table's entries are read into the same fields: the ring's descriptor is done with
   let i = 0;
   for (;;) {
     // §2.7.5.2: no loops inside the table either.
-    if (seen.has(i)) throw new VirtqError('DESC_LOOP', `indirect table entry ${i} appears twice in the chain`);
-    seen.add(i);
-    const entry = readSplitDesc(ctx.mem, descAddrOf(table, i));
+    if (!marks.visit(i)) throw new VirtqError('DESC_LOOP', `indirect table entry ${i} appears twice in the chain`);
+    readSplitDescInto(table, tableAt + i * SPLIT_DESC_SIZE, entry);
     // §2.7.5.3.1: only one table per descriptor; a table entry never points at another table.
     if (entry.flags & VIRTQ_DESC_F_INDIRECT) {
       throw new VirtqError('NESTED_INDIRECT', `indirect table entry ${i} has INDIRECT set`);
     }
-    builder.add(entry.addr, entry.len, (entry.flags & VIRTQ_DESC_F_WRITE) !== 0);
+    builder.add(entry.addrHigh, entry.addrLow, entry.len, (entry.flags & VIRTQ_DESC_F_WRITE) !== 0);
     if (!(entry.flags & VIRTQ_DESC_F_NEXT)) return;
     // §2.7.5.3: `next` in a table indexes that table.
     if (entry.next >= entries) {

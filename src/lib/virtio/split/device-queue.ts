@@ -4,25 +4,27 @@
 // and trusts nothing it reads: a violation becomes a recorded VirtqError and the queue stops
 // until the device is reset (§2.1.2).
 import type { DescriptorChain } from '../chain.ts';
+import { ChainPool, popped } from '../chain-builder.ts';
 import { isVirtqError, VirtqError } from '../errors.ts';
 import { hasFeature, VIRTIO_F_EVENT_IDX, VIRTIO_F_IN_ORDER, VIRTIO_F_INDIRECT_DESC } from '../feature-bits.ts';
 import type { GuestMemory } from '../memory.ts';
 import { OutstandingChains } from '../outstanding.ts';
-import type { DeviceQueue, PopResult, QueueConfig } from '../queue.ts';
-import { VisitMarks, walkSplitChain } from './chain-walk.ts';
+import { type DeviceQueue, EMPTY, type PopResult, type QueueConfig } from '../queue.ts';
+import { type SplitWalkContext, splitWalkScratch, VisitMarks, walkSplitChain } from './chain-walk.ts';
 import { shouldNotify } from './event-idx.ts';
 import {
-  checkSplitLayout,
+  availEntryIn,
+  availFlagsIn,
+  availIdxIn,
   isValidSplitQueueSize,
-  readAvailEntry,
-  readAvailFlags,
-  readAvailIdx,
-  readUsedEvent,
+  setAvailEventIn,
+  setUsedEntryIn,
+  setUsedFlagsIn,
+  setUsedIdxIn,
+  splitRingViews,
+  type SplitRingViews,
+  usedEventIn,
   VIRTQ_USED_F_NO_NOTIFY,
-  writeAvailEvent,
-  writeUsedElem,
-  writeUsedFlags,
-  writeUsedIdx,
 } from './layout.ts';
 import { idxAdd, idxDistance, idxSlot, IDX_MODULUS } from './ring-index.ts';
 import { checkSplitRingState, type SplitRingState } from '../ring-state.ts';
@@ -40,15 +42,19 @@ export interface SplitUsedEntry {
   readonly writtenLen: number;
 }
 
+/** Until the layout has been checked: empty views, never read (a queue with a bad layout is in error). */
+const NO_RING: SplitRingViews = { desc: new DataView(new ArrayBuffer(0)), avail: new DataView(new ArrayBuffer(0)), used: new DataView(new ArrayBuffer(0)) };
+
 export class SplitDeviceQueue implements DeviceQueue {
   readonly size: number;
-  private readonly mem: GuestMemory;
-  private readonly config: QueueConfig;
+  /** The ring's three areas, checked once when the queue is set up (§2.7.1); no ring access is checked again. */
+  private ring: SplitRingViews = NO_RING;
   private readonly indirect: boolean;
   private readonly eventIdx: boolean;
   private readonly inOrder: boolean;
   private readonly limit: number;
-  private readonly marks: VisitMarks;
+  /** The walk's context, made once: pop() only sets the head (no allocation per chain). */
+  private readonly walk: { -readonly [K in keyof SplitWalkContext]: SplitWalkContext[K] };
   /** Free-running index of the next available-ring entry to read (last_avail_idx). */
   private lastAvail = 0;
   /** Free-running index of the next used-ring entry to write: the used idx the driver sees. */
@@ -62,15 +68,24 @@ export class SplitDeviceQueue implements DeviceQueue {
   private err: VirtqError | null = null;
 
   constructor(mem: GuestMemory, config: QueueConfig, features: bigint, opts: SplitDeviceOptions = {}) {
-    this.mem = mem;
-    this.config = config;
     this.size = config.size;
     this.indirect = hasFeature(features, VIRTIO_F_INDIRECT_DESC);
     this.eventIdx = hasFeature(features, VIRTIO_F_EVENT_IDX);
     this.inOrder = hasFeature(features, VIRTIO_F_IN_ORDER);
-    this.outstanding = new OutstandingChains(this.inOrder, 'head');
+    const slots = isValidSplitQueueSize(config.size) ? config.size : 1;
+    const pool = new ChainPool();
+    this.outstanding = new OutstandingChains(this.inOrder, 'head', slots, pool);
     this.limit = Math.max(1, Math.min(opts.maxChainLength ?? config.size, config.size));
-    this.marks = new VisitMarks(isValidSplitQueueSize(config.size) ? config.size : 1);
+    this.walk = {
+      mem,
+      descAddr: config.descAddr,
+      size: this.size,
+      head: 0,
+      limit: this.limit,
+      indirect: this.indirect,
+      marks: new VisitMarks(slots),
+      scratch: splitWalkScratch(mem, this.limit, pool),
+    };
     if (opts.start) {
       // A bad start state is the caller's (the platform's) mistake, not the driver's: thrown.
       checkSplitRingState(opts.start, config.size);
@@ -79,12 +94,13 @@ export class SplitDeviceQueue implements DeviceQueue {
     }
     // The layout is the driver's choice too: a bad one is recorded, not thrown.
     try {
-      checkSplitLayout(mem, config);
+      this.ring = splitRingViews(mem, config);
+      this.walk.table = this.ring.desc;
       // The used ring is the device's: it starts with no new entries, asking for every
       // notification (§2.7.10).
-      writeUsedFlags(mem, config, 0);
-      writeUsedIdx(mem, config, this.usedIdx);
-      if (this.eventIdx) writeAvailEvent(mem, config, this.lastAvail);
+      setUsedFlagsIn(this.ring.used, 0);
+      setUsedIdxIn(this.ring.used, this.usedIdx);
+      if (this.eventIdx) setAvailEventIn(this.ring.used, this.size, this.lastAvail);
     } catch (e) {
       if (!isVirtqError(e)) throw e;
       this.err = e;
@@ -109,15 +125,15 @@ export class SplitDeviceQueue implements DeviceQueue {
   pop(): PopResult {
     if (this.err) return { kind: 'error', error: this.err };
     try {
-      const availIdx = readAvailIdx(this.mem, this.config);
+      const availIdx = availIdxIn(this.ring.avail);
       const pending = idxDistance(this.lastAvail, availIdx);
-      if (pending === 0) return { kind: 'empty' };
+      if (pending === 0) return EMPTY;
       // §2.7.6.1, §2.7.13.3: idx only grows, and the ring never holds more than size entries
       // the device has not read; a larger distance is a jump, or idx going backwards.
       if (pending > this.size) {
         throw new VirtqError('AVAIL_IDX_JUMP', `avail idx ${availIdx} is ${pending} entries past ${this.lastAvail} (queue size ${this.size})`);
       }
-      const head = readAvailEntry(this.mem, this.config, idxSlot(this.lastAvail, this.size));
+      const head = availEntryIn(this.ring.avail, idxSlot(this.lastAvail, this.size));
       // §2.7.6: an entry is the index of a chain's head in the descriptor table.
       if (head >= this.size) {
         throw new VirtqError('HEAD_OUT_OF_RANGE', `avail entry ${this.lastAvail}: head ${head} >= queue size ${this.size}`);
@@ -127,17 +143,10 @@ export class SplitDeviceQueue implements DeviceQueue {
       if (this.outstanding.has(head)) {
         throw new VirtqError('BUFFER_ID_IN_USE', `head ${head} is made available again before the device returned it`);
       }
-      const chain = walkSplitChain({
-        mem: this.mem,
-        descAddr: this.config.descAddr,
-        size: this.size,
-        head,
-        limit: this.limit,
-        indirect: this.indirect,
-        marks: this.marks,
-      });
+      this.walk.head = head;
+      const chain = walkSplitChain(this.walk);
       this.take(chain);
-      return { kind: 'chain', chain };
+      return popped(chain);
     } catch (e) {
       if (!isVirtqError(e)) throw e; // a bug in this file, not something the driver did
       this.err = e;
@@ -164,14 +173,14 @@ export class SplitDeviceQueue implements DeviceQueue {
    */
   push(chain: DescriptorChain, writtenLen: number): void {
     if (this.err) return;
-    this.outstanding.retire([{ chain, writtenLen }]);
+    this.outstanding.retireOne(chain, writtenLen);
     this.writeUsed(chain.id, writtenLen, 1);
   }
 
   private writeUsed(id: number, writtenLen: number, buffers: number): void {
-    writeUsedElem(this.mem, this.config, idxSlot(this.usedIdx, this.size), { id, len: writtenLen });
+    setUsedEntryIn(this.ring.used, idxSlot(this.usedIdx, this.size), id, writtenLen);
     this.usedIdx = idxAdd(this.usedIdx, buffers);
-    writeUsedIdx(this.mem, this.config, this.usedIdx);
+    setUsedIdxIn(this.ring.used, this.usedIdx);
     this.usedSinceNotify += buffers;
   }
   // #endregion push-used
@@ -208,7 +217,7 @@ export class SplitDeviceQueue implements DeviceQueue {
   needsNotification(): boolean {
     if (this.err) return false;
     const notify = shouldNotify(
-      { eventIdx: this.eventIdx, flags: readAvailFlags(this.mem, this.config), event: readUsedEvent(this.mem, this.config) },
+      { eventIdx: this.eventIdx, flags: availFlagsIn(this.ring.avail), event: usedEventIn(this.ring.avail, this.size) },
       this.usedIdx,
       this.usedSinceNotify,
     );
@@ -228,15 +237,15 @@ export class SplitDeviceQueue implements DeviceQueue {
     if (this.err) return;
     this.notificationsOn = on;
     if (!this.eventIdx) {
-      writeUsedFlags(this.mem, this.config, on ? 0 : VIRTQ_USED_F_NO_NOTIFY);
+      setUsedFlagsIn(this.ring.used, on ? 0 : VIRTQ_USED_F_NO_NOTIFY);
       return;
     }
-    writeUsedFlags(this.mem, this.config, 0);
+    setUsedFlagsIn(this.ring.used, 0);
     this.writeAvailEvent();
   }
 
   private writeAvailEvent(): void {
-    writeAvailEvent(this.mem, this.config, this.notificationsOn ? this.lastAvail : idxAdd(this.lastAvail, IDX_MODULUS / 2));
+    setAvailEventIn(this.ring.used, this.size, this.notificationsOn ? this.lastAvail : idxAdd(this.lastAvail, IDX_MODULUS / 2));
   }
   // #endregion device-notify
 }

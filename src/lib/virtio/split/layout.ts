@@ -144,6 +144,34 @@ export function readSplitDesc(mem: GuestMemory, addr: number): SplitDesc {
   };
 }
 
+// #region desc-fields
+/**
+ * A descriptor as the device walks it: the fields of struct virtq_desc with the u64 address in
+ * its two 32-bit halves, so that a walk needs no BigInt, and in one object a queue reuses for
+ * every descriptor it reads.
+ */
+export class SplitDescFields {
+  addrLow = 0;
+  addrHigh = 0;
+  len = 0;
+  flags = 0;
+  next = 0;
+}
+
+/**
+ * Reads the descriptor at byte `at` of `table` (a view over a descriptor table checked as a
+ * whole: the ring's, or an indirect one) into `d`.
+ */
+export function readSplitDescInto(table: DataView, at: number, d: SplitDescFields): void {
+  const v = table;
+  d.addrLow = v.getUint32(at + DESC_OFF_ADDR, true);
+  d.addrHigh = v.getUint32(at + DESC_OFF_ADDR + 4, true);
+  d.len = v.getUint32(at + DESC_OFF_LEN, true);
+  d.flags = v.getUint16(at + DESC_OFF_FLAGS, true);
+  d.next = v.getUint16(at + DESC_OFF_NEXT, true);
+}
+// #endregion desc-fields
+
 export function writeSplitDesc(mem: GuestMemory, addr: number, d: SplitDesc): void {
   mem.writeU64(addr + DESC_OFF_ADDR, d.addr);
   mem.writeU32(addr + DESC_OFF_LEN, d.len);
@@ -211,7 +239,58 @@ export function writeUsedElem(mem: GuestMemory, config: QueueConfig, slot: numbe
   mem.writeU32(at + USED_ELEM_OFF_ID, e.id);
   mem.writeU32(at + USED_ELEM_OFF_LEN, e.len);
 }
+
 export function writeAvailEvent(mem: GuestMemory, config: QueueConfig, idx: number): void {
   mem.writeU16(config.deviceAddr + availEventOffset(config.size), idx);
 }
 // #endregion ring-access
+
+// #region ring-views
+/** The three areas of a split ring, each as a view over exactly its bytes. */
+export interface SplitRingViews {
+  readonly desc: DataView;
+  readonly avail: DataView;
+  readonly used: DataView;
+}
+
+/**
+ * Checks the layout (checkSplitLayout: size, bounds, alignment) once and returns the views the
+ * device reads and writes the ring through from then on: no access needs a check of its own.
+ */
+export function splitRingViews(mem: GuestMemory, config: QueueConfig): SplitRingViews {
+  checkSplitLayout(mem, config);
+  return {
+    desc: mem.area(config.descAddr, descTableBytes(config.size)),
+    avail: mem.area(config.driverAddr, availRingBytes(config.size)),
+    used: mem.area(config.deviceAddr, usedRingBytes(config.size)),
+  };
+}
+
+/** The ring fields the device touches, through the views: the same offsets as above. */
+export function availIdxIn(avail: DataView): number {
+  return avail.getUint16(AVAIL_OFF_IDX, true);
+}
+export function availFlagsIn(avail: DataView): number {
+  return avail.getUint16(AVAIL_OFF_FLAGS, true);
+}
+export function availEntryIn(avail: DataView, slot: number): number {
+  return avail.getUint16(AVAIL_OFF_RING + AVAIL_ENTRY_SIZE * slot, true);
+}
+export function usedEventIn(avail: DataView, size: number): number {
+  return avail.getUint16(usedEventOffset(size), true);
+}
+export function setUsedEntryIn(used: DataView, slot: number, id: number, len: number): void {
+  const at = USED_OFF_RING + USED_ELEM_SIZE * slot;
+  used.setUint32(at + USED_ELEM_OFF_ID, id, true);
+  used.setUint32(at + USED_ELEM_OFF_LEN, len, true);
+}
+export function setUsedIdxIn(used: DataView, idx: number): void {
+  used.setUint16(USED_OFF_IDX, idx, true);
+}
+export function setUsedFlagsIn(used: DataView, flags: number): void {
+  used.setUint16(USED_OFF_FLAGS, flags, true);
+}
+export function setAvailEventIn(used: DataView, size: number, idx: number): void {
+  used.setUint16(availEventOffset(size), idx, true);
+}
+// #endregion ring-views
