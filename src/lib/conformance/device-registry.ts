@@ -22,6 +22,7 @@ import * as snd from '../devices/sound/index.ts';
 import { MemoryRpmbStore, RpmbDevice } from '../devices/rpmb/index.ts';
 import { CryptoDevice, Hsm } from '../devices/crypto/index.ts';
 import { GptpTime, GuestCounter, HostTaiClock, RtcDevice, Timebase, VIRTIO_RTC_COUNTER_ARM_VCT, VIRTIO_RTC_COUNTER_X86_TSC } from '../devices/rtc/index.ts';
+import { islandLink } from '../devices/rpmsg/island.ts';
 import type { VirtioDevice } from '../virtio/device.ts';
 import { hexBytes } from './parse-vector.ts';
 import * as balloonModel from '../devices/balloon/index.ts';
@@ -392,6 +393,14 @@ export const DEVICE_MODELS: readonly DeviceModelEntry[] = [
     create(o) {
       const opts = this.options.parse(o) as { addr?: number; regionSize?: number; blockSize?: number; requestedSize?: number; usableExtent?: number; nodeId?: number };
       return new memModel.MemDevice({ addr: 0x1_0000_0000, regionSize: 64 << 20, blockSize: 2 << 20, requestedSize: 16 << 20, usableExtent: 16 << 20, ...opts });
+    },
+  },
+  {
+    model: 'virtio-rpmsg',
+    summary: 'rpmsg link (device ID 7, as Linux defines it) of guest "vector" to a safety island owned by the platform, running at model time 0 with rpmsg-client-sample (an echo) at 1024 and vehicle-signals at 1025 granted, and diag at 1026 not; the clock never moves',
+    options: z.object({ running: z.boolean().optional(), backlog: z.number().int().min(1).max(4096).optional() }).strict(),
+    create(o) {
+      return islandLink(this.options.parse(o) as { running?: boolean; backlog?: number }).link;
     },
   },
 ];

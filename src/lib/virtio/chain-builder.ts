@@ -9,7 +9,7 @@
 // entries are overwritten in place. A device model owns a chain from pop() until it pushes it.
 import type { ChainBuffer, DescriptorChain } from './chain.ts';
 import { VirtqError } from './errors.ts';
-import { checkAddrRange, type GuestMemory, joinU64 } from './memory.ts';
+import { type GuestMemory, joinU64, READ, WRITE } from './memory.ts';
 import type { PopResult } from './queue.ts';
 
 /** The most bytes a chain may hold, all its buffers together (§2.7.5.2). */
@@ -131,7 +131,7 @@ export class ChainBuilder {
       throw new VirtqError('CHAIN_TOO_LARGE', `chain holds more than 2^32 bytes (${this.bytes} after ${this.count} descriptors)`);
     }
     // #endregion check-chain-bytes
-    const addr = checkBuffer(this.mem, addrHigh, addrLow, len, 'buffer');
+    const addr = checkBuffer(this.mem, addrHigh, addrLow, len, 'buffer', writable);
     this.chain.setBuffer(this.count - 1, addr, len, writable);
   }
 
@@ -151,13 +151,12 @@ export class ChainBuilder {
 // #region check-buffer
 /**
  * The address of a buffer or table a descriptor names, once [addr, addr + len) has been found
- * to lie in guest memory; otherwise the error: ADDR_OVERFLOW if it wraps past 2^64 (checked on
- * the full u64), else ADDR_OUT_OF_RANGE.
+ * to lie in guest memory the device may access that way (`write`: a device-writable buffer);
+ * otherwise the error: ADDR_OVERFLOW if it wraps past 2^64 (checked on the full u64), else
+ * ADDR_OUT_OF_RANGE, or IOMMU_FAULT behind an IOMMU.
  */
-export function checkBuffer(mem: GuestMemory, addrHigh: number, addrLow: number, len: number, what: string): number {
-  if (mem.containsU64(addrHigh, addrLow, len)) return addrHigh * 0x1_0000_0000 + addrLow;
-  const addr = joinU64(addrHigh, addrLow);
-  checkAddrRange(addr, len);
-  throw new VirtqError('ADDR_OUT_OF_RANGE', `${what} [0x${addr.toString(16)}, +${len}) is outside guest memory`);
+export function checkBuffer(mem: GuestMemory, addrHigh: number, addrLow: number, len: number, what: string, write = false): number {
+  if (mem.containsU64(addrHigh, addrLow, len, write ? WRITE : READ)) return addrHigh * 0x1_0000_0000 + addrLow;
+  mem.fault(joinU64(addrHigh, addrLow), len, write, what);
 }
 // #endregion check-buffer

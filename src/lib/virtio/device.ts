@@ -14,6 +14,7 @@ import {
   VIRTIO_F_VERSION_1,
 } from './feature-bits.ts';
 import type { GuestMemory } from './memory.ts';
+import { isVirtqError } from './errors.ts';
 import type { DeviceQueue } from './queue.ts';
 
 // #region device-env
@@ -150,7 +151,17 @@ export abstract class VirtioDevice {
         this.envRef.needsReset(r.error);
         return;
       }
-      q.push(r.chain, serve(r.chain));
+      let written: number;
+      try {
+        written = serve(r.chain);
+      } catch (e) {
+        // A buffer the device may not touch (an IOMMU fault): the request cannot complete, and
+        // the device reports the error instead of going on as if it had (§2.1.2).
+        if (!isVirtqError(e)) throw e;
+        this.envRef.needsReset(e);
+        return;
+      }
+      q.push(r.chain, written);
       pushed = true;
     }
     if (pushed && q.needsNotification()) this.envRef.notifyUsed(index);

@@ -6,7 +6,8 @@
 import { ACKNOWLEDGE, DEVICE_NEEDS_RESET, DRIVER, DRIVER_OK, FEATURES_OK } from './status.ts';
 import type { DeviceEnv, VirtioDevice } from './device.ts';
 import type { VirtqError } from './errors.ts';
-import { bit, type Features, VIRTIO_F_RING_PACKED } from './feature-bits.ts';
+import { bit, type Features, VIRTIO_F_ACCESS_PLATFORM, VIRTIO_F_RING_PACKED } from './feature-bits.ts';
+import { type DmaTranslation, TranslatedMemory } from './dma.ts';
 import { GuestMemory } from './memory.ts';
 import { createDeviceQueue, createDriverQueue, ringAreas, type RingType } from './queue-factory.ts';
 import type { DeviceQueue, DriverQueue, QueueConfig } from './queue.ts';
@@ -26,6 +27,16 @@ export interface LoopbackOptions {
   readonly features?: Features;
   /** Bytes of guest memory set aside for indirect tables per queue; default 4 KiB. */
   readonly indirectBytes?: number;
+  /**
+   * Puts the device behind an IOMMU as endpoint `endpoint`: the platform then offers
+   * VIRTIO_F_ACCESS_PLATFORM, and once it is negotiated every address the device uses is an IOVA
+   * translated by `translation` (§2.6, §5.13). The driver here hands out guest-physical addresses
+   * as IOVAs, as a guest whose DMA layer maps buffers at their own address does, so what it shares
+   * is what the IOMMU maps.
+   */
+  readonly iommu?: { readonly translation: DmaTranslation; readonly endpoint: number };
+  /** Guest memory to use instead of a new one of memSize bytes (to share it with an IOMMU model). */
+  readonly memory?: GuestMemory;
 }
 
 const ALL: Features = (1n << 64n) - 1n;
@@ -48,8 +59,8 @@ export class Loopback {
 
   constructor(device: VirtioDevice, opts: LoopbackOptions = {}) {
     this.device = device;
-    const memSize = opts.memSize ?? 1 << 20;
-    this.mem = GuestMemory.create(memSize);
+    this.mem = opts.memory ?? GuestMemory.create(opts.memSize ?? 1 << 20);
+    const memSize = this.mem.regions.reduce((n, r) => Math.max(n, r.base + r.bytes.length), 0);
     const heap = new RangeAllocator({ addr: 0x1000, size: memSize - 0x1000 }, 16);
     const alloc = (bytes: number) => {
       const addr = heap.alloc(Math.max(bytes, 1));
@@ -63,9 +74,15 @@ export class Loopback {
     const ringBit = bit(VIRTIO_F_RING_PACKED);
     let wanted = opts.features ?? ALL;
     wanted = opts.ring === 'packed' ? wanted | ringBit : wanted & ~ringBit;
-    this.features = device.offeredFeatures() & wanted;
-    const refused = device.checkFeatures(this.features);
+    const platformBit = bit(VIRTIO_F_ACCESS_PLATFORM);
+    const viaIommu = opts.iommu !== undefined && (wanted & platformBit) !== 0n;
+    const deviceFeatures = device.offeredFeatures() & wanted & ~platformBit;
+    // ACCESS_PLATFORM is the platform's promise about addresses, offered for a device behind an IOMMU.
+    this.features = viaIommu ? deviceFeatures | platformBit : deviceFeatures;
+    const refused = device.checkFeatures(deviceFeatures);
     if (refused !== null) throw new Error(`${device.name}: FEATURES_OK refused: ${refused}`);
+    // What the device reaches: guest memory, or with ACCESS_PLATFORM only what the IOMMU maps for it.
+    const deviceMem = viaIommu ? new TranslatedMemory(this.mem, opts.iommu!.translation, opts.iommu!.endpoint) : this.mem;
     this.status |= FEATURES_OK;
 
     // Queue set-up (§3.1.1 step 7): every queue the device has with these features. The
@@ -80,7 +97,7 @@ export class Loopback {
       const indirectBytes = opts.indirectBytes ?? 4096;
       const indirectArea = { addr: alloc(indirectBytes), size: indirectBytes };
       queues.push(createDriverQueue(this.mem, config, this.features, { indirectArea }));
-      deviceQueues.push(createDeviceQueue(this.mem, config, this.features));
+      deviceQueues.push(createDeviceQueue(deviceMem, config, this.features));
     }
     this.queues = queues;
     this.usedNotifications = queues.map(() => 0);
@@ -88,7 +105,7 @@ export class Loopback {
 
     device.config.setChangeListener(() => this.configNotifications++);
     const env: DeviceEnv = {
-      mem: this.mem,
+      mem: deviceMem,
       features: this.features,
       queues: deviceQueues,
       notifyUsed: (q) => this.usedNotifications[q]++,

@@ -17,10 +17,20 @@ const HIGH_WORD = 0x1_0000_0000;
 const HIGH_WORD_LIMIT = 0x20_0000;
 
 export interface MemoryRegion {
-  /** Guest physical address of the first byte. */
+  /** Guest physical address of the first byte (an IOVA, for memory seen through an IOMMU). */
   readonly base: number;
   readonly bytes: Uint8Array;
+  /** The device may read it; default true (an IOMMU mapping may say otherwise). */
+  readonly readable?: boolean;
+  /** The device may write it; default true (an IOMMU mapping may say otherwise). */
+  readonly writable?: boolean;
 }
+
+/** What an access needs of a region: bits of MemoryRegion's readable and writable. */
+export const READ = 1;
+export const WRITE = 2;
+export const READ_WRITE = 3;
+export type Access = typeof READ | typeof WRITE | typeof READ_WRITE;
 
 // #region check-range
 /**
@@ -40,13 +50,33 @@ export function joinU64(high: number, low: number): bigint {
 }
 
 export class GuestMemory {
-  readonly regions: readonly MemoryRegion[];
-  private readonly views: DataView[];
+  #regions: readonly MemoryRegion[] = [];
+  private views: DataView[] = [];
   /** Where each region starts and ends, as plain numbers: all of guest memory lies below 2^53. */
-  private readonly starts: Float64Array;
-  private readonly ends: Float64Array;
+  private starts = new Float64Array(0);
+  private ends = new Float64Array(0);
+  /** READ | WRITE, as each region allows. */
+  private access = new Uint8Array(0);
 
   constructor(regions: MemoryRegion[]) {
+    this.replaceRegions(regions);
+  }
+
+  get regions(): readonly MemoryRegion[] {
+    return this.#regions;
+  }
+
+  /**
+   * Changes of the address space as the device sees it (an IOMMU mapping made or removed). Plain
+   * guest memory never changes: 0. A device queue that cached views of its rings checks them again
+   * when this moves.
+   */
+  get generation(): number {
+    return 0;
+  }
+
+  /** Sets the regions, checked as the constructor checks them (for memory whose map changes). */
+  protected replaceRegions(regions: readonly MemoryRegion[]): void {
     const sorted = [...regions].sort((a, b) => a.base - b.base);
     for (let i = 0; i < sorted.length; i++) {
       const r = sorted[i];
@@ -57,10 +87,11 @@ export class GuestMemory {
         throw new RangeError(`memory regions at 0x${prev.base.toString(16)} and 0x${r.base.toString(16)} overlap`);
       }
     }
-    this.regions = sorted;
+    this.#regions = sorted;
     this.views = sorted.map((r) => new DataView(r.bytes.buffer, r.bytes.byteOffset, r.bytes.byteLength));
     this.starts = Float64Array.from(sorted, (r) => r.base);
     this.ends = Float64Array.from(sorted, (r) => r.base + r.bytes.length);
+    this.access = Uint8Array.from(sorted, (r) => (r.readable === false ? 0 : READ) | (r.writable === false ? 0 : WRITE));
   }
 
   /** One zero-filled region of `size` bytes at guest address `base`. */
@@ -70,32 +101,41 @@ export class GuestMemory {
 
   // #region locate
   /**
-   * The region holding all of [addr, addr + len), or -1. A range that straddles two regions
-   * is rejected too: a device would otherwise read across a hole in the guest's physical map.
-   * Plain number arithmetic is exact here: a match lies below 2^53, and a larger or
-   * fractional address, or a negative or fractional length, matches nothing.
+   * The region holding all of [addr, addr + len) and allowing the access `need` (READ, WRITE, or
+   * 0 for any), or -1. A range that straddles two regions is rejected too: a device would
+   * otherwise read across a hole in the guest's physical map. Plain number arithmetic is exact
+   * here: a match lies below 2^53, and a larger or fractional address, or a negative or
+   * fractional length, matches nothing.
    */
-  private regionOf(addr: number, len: number): number {
+  private regionOf(addr: number, len: number, need: number): number {
     if (!Number.isInteger(addr) || !Number.isInteger(len) || len < 0) return -1;
     for (let i = 0; i < this.starts.length; i++) {
-      if (addr >= this.starts[i] && addr + len <= this.ends[i]) return i;
+      if (addr >= this.starts[i] && addr + len <= this.ends[i]) return (this.access[i] & need) === need ? i : -1;
     }
     return -1;
   }
 
-  /** The region holding [addr, addr + len), or the VirtqError saying why there is none. */
-  private locate(addr: number, len: number): number {
-    const i = this.regionOf(addr, len);
-    if (i < 0) this.outside(addr, len);
+  /** The region holding [addr, addr + len) for the access `need`, or the VirtqError saying why there is none. */
+  private locate(addr: number, len: number, need: number): number {
+    const i = this.regionOf(addr, len, need);
+    if (i < 0) this.outside(addr, len, need);
     return i;
   }
 
-  /** The error for a range that is not guest memory: a bad length, a wrap past 2^64, or a hole. */
-  private outside(addr: number | bigint, len: number): never {
+  /** The error for a range the device may not access: a bad length, a wrap past 2^64, or a hole. */
+  private outside(addr: number | bigint, len: number, need: number, what = ''): never {
     if (len < 0 || !Number.isInteger(len)) throw new VirtqError('ADDR_OUT_OF_RANGE', `bad length ${len}`);
-    const a = typeof addr === 'bigint' ? addr : BigInt(addr);
-    checkAddrRange(a, len);
-    throw new VirtqError('ADDR_OUT_OF_RANGE', `[0x${a.toString(16)}, +${len}) is outside guest memory`);
+    this.fault(typeof addr === 'bigint' ? addr : BigInt(addr), len, (need & WRITE) !== 0, what);
+  }
+
+  /**
+   * The error for an access to [addr, addr + len) that guest memory does not allow: ADDR_OVERFLOW
+   * if the range wraps past 2^64, else ADDR_OUT_OF_RANGE. `what` names the range in the message.
+   * Memory behind an IOMMU reports the access as a fault first (TranslatedMemory).
+   */
+  fault(addr: bigint, len: number, _write: boolean, what: string): never {
+    checkAddrRange(addr, len);
+    throw new VirtqError('ADDR_OUT_OF_RANGE', `${what ? `${what} ` : ''}[0x${addr.toString(16)}, +${len}) is outside guest memory`);
   }
   // #endregion locate
 
@@ -105,8 +145,8 @@ export class GuestMemory {
    * once, so that the fields are then read from view(region) at addr - start(region) without a
    * check each. Throws the VirtqError readU8..writeU64 would.
    */
-  regionAt(addr: number, len: number): number {
-    return this.locate(addr, len);
+  regionAt(addr: number, len: number, need: Access = READ): number {
+    return this.locate(addr, len, need);
   }
   view(region: number): DataView {
     return this.views[region];
@@ -123,9 +163,9 @@ export class GuestMemory {
    * its fields through such a view; the view's own bounds (a RangeError, which would be a bug in
    * the reference code, never a driver's doing) keep every access inside the area.
    */
-  area(addr: number, len: number): DataView {
-    const i = this.locate(addr, len);
-    const r = this.regions[i];
+  area(addr: number, len: number, need: Access = READ): DataView {
+    const i = this.locate(addr, len, need);
+    const r = this.#regions[i];
     return new DataView(r.bytes.buffer, r.bytes.byteOffset + (addr - this.starts[i]), len);
   }
   // #endregion area
@@ -135,65 +175,65 @@ export class GuestMemory {
    * True if every byte of [addr, addr + len) is guest memory, for an address a ring holds as
    * two 32-bit halves. Never throws: the caller names the error (see checkBuffer).
    */
-  containsU64(high: number, low: number, len: number): boolean {
-    return high < HIGH_WORD_LIMIT && this.regionOf(high * HIGH_WORD + low, len) >= 0;
+  containsU64(high: number, low: number, len: number, need: Access = READ): boolean {
+    return high < HIGH_WORD_LIMIT && this.regionOf(high * HIGH_WORD + low, len, need) >= 0;
   }
   // #endregion contains-u64
 
   /** True if every byte of [addr, addr + len) is guest memory. Never throws. */
   contains(addr: number | bigint, len: number): boolean {
-    if (typeof addr === 'bigint') return addr >= 0n && addr < 1n << 53n && this.regionOf(Number(addr), len) >= 0;
-    return this.regionOf(addr, len) >= 0;
+    if (typeof addr === 'bigint') return addr >= 0n && addr < 1n << 53n && this.regionOf(Number(addr), len, 0) >= 0;
+    return this.regionOf(addr, len, 0) >= 0;
   }
 
   readU8(addr: number): number {
-    const i = this.locate(addr, 1);
+    const i = this.locate(addr, 1, READ);
     return this.views[i].getUint8(addr - this.starts[i]);
   }
   readU16(addr: number): number {
-    const i = this.locate(addr, 2);
+    const i = this.locate(addr, 2, READ);
     return this.views[i].getUint16(addr - this.starts[i], true);
   }
   readU32(addr: number): number {
-    const i = this.locate(addr, 4);
+    const i = this.locate(addr, 4, READ);
     return this.views[i].getUint32(addr - this.starts[i], true);
   }
   readU64(addr: number): bigint {
-    const i = this.locate(addr, 8);
+    const i = this.locate(addr, 8, READ);
     return this.views[i].getBigUint64(addr - this.starts[i], true);
   }
   writeU8(addr: number, v: number): void {
-    const i = this.locate(addr, 1);
+    const i = this.locate(addr, 1, WRITE);
     this.views[i].setUint8(addr - this.starts[i], v);
   }
   writeU16(addr: number, v: number): void {
-    const i = this.locate(addr, 2);
+    const i = this.locate(addr, 2, WRITE);
     this.views[i].setUint16(addr - this.starts[i], v, true);
   }
   writeU32(addr: number, v: number): void {
-    const i = this.locate(addr, 4);
+    const i = this.locate(addr, 4, WRITE);
     this.views[i].setUint32(addr - this.starts[i], v >>> 0, true);
   }
   writeU64(addr: number, v: bigint): void {
-    const i = this.locate(addr, 8);
+    const i = this.locate(addr, 8, WRITE);
     this.views[i].setBigUint64(addr - this.starts[i], BigInt.asUintN(64, v), true);
   }
 
   /** A copy of [addr, addr + len). */
   read(addr: number | bigint, len: number): Uint8Array {
-    const at = this.byteOffset(addr, len);
-    return this.regions[at.region].bytes.slice(at.offset, at.offset + len);
+    const at = this.byteOffset(addr, len, READ);
+    return this.#regions[at.region].bytes.slice(at.offset, at.offset + len);
   }
 
   write(addr: number | bigint, data: Uint8Array): void {
-    const at = this.byteOffset(addr, data.length);
-    this.regions[at.region].bytes.set(data, at.offset);
+    const at = this.byteOffset(addr, data.length, WRITE);
+    this.#regions[at.region].bytes.set(data, at.offset);
   }
 
-  private byteOffset(addr: number | bigint, len: number): { region: number; offset: number } {
+  private byteOffset(addr: number | bigint, len: number, need: number): { region: number; offset: number } {
     const a = typeof addr === 'bigint' ? (addr >= 0n && addr < 1n << 53n ? Number(addr) : -1) : addr;
-    const i = this.regionOf(a, len);
-    if (i < 0) this.outside(addr, len);
+    const i = this.regionOf(a, len, need);
+    if (i < 0) this.outside(addr, len, need);
     return { region: i, offset: a - this.starts[i] };
   }
 }

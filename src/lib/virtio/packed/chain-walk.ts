@@ -5,7 +5,7 @@
 import { ChainBuilder, type ChainPool, checkBuffer } from '../chain-builder.ts';
 import type { DescriptorChain } from '../chain.ts';
 import { VirtqError } from '../errors.ts';
-import type { GuestMemory } from '../memory.ts';
+import { type GuestMemory, READ } from '../memory.ts';
 import {
   descRingBytes,
   PACKED_DESC_SIZE,
@@ -142,7 +142,7 @@ function walkIndirect(ctx: WalkContext, desc: PackedDescFields, builder: ChainBu
   const id = desc.id;
   const entry = desc; // the entries are read into the same fields: the ring descriptor is done with
   // The whole table is guest memory: its entries are read from its region without a check each.
-  const region = ctx.mem.regionAt(table, desc.len);
+  const region = ctx.mem.regionAt(table, desc.len, READ);
   const view = ctx.mem.view(region);
   const tableAt = table - ctx.mem.start(region);
   for (let i = 0; i < entries; i++) {

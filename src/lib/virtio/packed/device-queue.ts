@@ -7,7 +7,7 @@ import type { DescriptorChain } from '../chain.ts';
 import { ChainPool, popped } from '../chain-builder.ts';
 import { isVirtqError, VirtqError } from '../errors.ts';
 import { hasFeature, VIRTIO_F_EVENT_IDX, VIRTIO_F_IN_ORDER, VIRTIO_F_INDIRECT_DESC } from '../feature-bits.ts';
-import type { GuestMemory } from '../memory.ts';
+import { type GuestMemory, READ_WRITE } from '../memory.ts';
 import { OutstandingChains } from '../outstanding.ts';
 import { type DeviceQueue, EMPTY, type PopResult, type QueueConfig } from '../queue.ts';
 import { packedWalkScratch, walkPackedChain, type WalkContext } from './chain-walk.ts';
@@ -64,8 +64,9 @@ export class PackedDeviceQueue implements DeviceQueue {
   private notifyStart = 0;
   private usedSinceNotify = 0;
   private err: VirtqError | null = null;
-  /** The descriptor ring, checked once when the queue is set up (§2.8.10.1). */
+  /** The descriptor ring, checked when the queue is set up (§2.8.10.1) and when the memory map changes. */
   private ring: DataView = new DataView(new ArrayBuffer(0));
+  private ringGeneration = 0;
   /** The walk's context, made once: pop() only sets the room (no allocation per chain). */
   private readonly walk: { -readonly [K in keyof WalkContext]: WalkContext[K] };
 
@@ -108,10 +109,7 @@ export class PackedDeviceQueue implements DeviceQueue {
     }
     // The layout is the driver's choice too: a bad one is recorded, not thrown.
     try {
-      checkPackedLayout(mem, config);
-      // Checked once: the device reads and writes the descriptor ring through this view from now on.
-      this.ring = mem.area(config.descAddr, descRingBytes(config.size));
-      this.walk.ring = this.ring;
+      this.checkRing();
       // The device owns its event suppression structure: start by asking for every notification.
       writeEventSuppression(mem, config.deviceAddr, { flags: RING_EVENT_FLAGS_ENABLE, offset: 0, wrap: false });
     } catch (e) {
@@ -124,9 +122,32 @@ export class PackedDeviceQueue implements DeviceQueue {
     return this.err;
   }
 
+  // #region check-ring
+  /**
+   * Checks the layout and makes the view the device reads and writes the descriptor ring
+   * through; again whenever the memory's map changes (an IOMMU mapping made or removed), so that
+   * the view never outlives the right to use it. Throws the VirtqError of the first problem.
+   */
+  private checkRing(): void {
+    this.ringGeneration = this.mem.generation;
+    checkPackedLayout(this.mem, this.config);
+    this.ring = this.mem.area(this.config.descAddr, descRingBytes(this.size), READ_WRITE);
+    this.walk.ring = this.ring;
+  }
+  // #endregion check-ring
+
   // #region device-pop
   pop(): PopResult {
     if (this.err) return { kind: 'error', error: this.err };
+    if (this.mem.generation !== this.ringGeneration) {
+      try {
+        this.checkRing();
+      } catch (e) {
+        if (!isVirtqError(e)) throw e;
+        this.err = e;
+        return { kind: 'error', error: e };
+      }
+    }
     // Every slot is the device's until it returns some: nothing can be newly available.
     if (this.inFlight >= this.size) return EMPTY;
     // #region pop-availability

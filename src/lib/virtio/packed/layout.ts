@@ -88,9 +88,11 @@ export function checkPackedLayout(mem: GuestMemory, config: QueueConfig): void {
     ['device event suppression', deviceAddr, EVENT_SUPPRESS_SIZE, EVENT_SUPPRESS_ALIGN],
   ];
   for (const [name, addr, len, align] of parts) {
-    if (!Number.isSafeInteger(addr) || addr < 0 || !mem.contains(addr, len)) {
+    if (!Number.isSafeInteger(addr) || addr < 0) {
       throw new VirtqError('ADDR_OUT_OF_RANGE', `${name} [${addr}, +${len}) is outside guest memory`);
     }
+    // Outside guest memory (or, behind an IOMMU, outside the device's mappings: a reported fault).
+    if (!mem.contains(addr, len)) mem.fault(BigInt(addr), len, false, name);
     if (addr % align !== 0) {
       throw new VirtqError('RING_MISALIGNED', `${name} at 0x${addr.toString(16)} is not ${align}-byte aligned`);
     }

@@ -7,7 +7,7 @@
 import { ChainBuilder, type ChainPool, checkBuffer } from '../chain-builder.ts';
 import type { DescriptorChain } from '../chain.ts';
 import { VirtqError } from '../errors.ts';
-import type { GuestMemory } from '../memory.ts';
+import { type GuestMemory, READ } from '../memory.ts';
 import {
   descTableBytes,
   readSplitDescInto,
@@ -169,7 +169,7 @@ function walkIndirect(ctx: SplitWalkContext, desc: SplitDescFields, index: numbe
   const tableAddr = checkBuffer(ctx.mem, desc.addrHigh, desc.addrLow, desc.len, 'indirect table');
   const entries = desc.len / SPLIT_DESC_SIZE;
   // The whole table is guest memory: its entries are read from its region without a check each.
-  const region = ctx.mem.regionAt(tableAddr, desc.len);
+  const region = ctx.mem.regionAt(tableAddr, desc.len, READ);
   const table = ctx.mem.view(region);
   const tableAt = tableAddr - ctx.mem.start(region);
   const marks = ctx.scratch?.tableMarks ?? new TableMarks();

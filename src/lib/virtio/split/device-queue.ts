@@ -47,8 +47,14 @@ const NO_RING: SplitRingViews = { desc: new DataView(new ArrayBuffer(0)), avail:
 
 export class SplitDeviceQueue implements DeviceQueue {
   readonly size: number;
-  /** The ring's three areas, checked once when the queue is set up (§2.7.1); no ring access is checked again. */
+  private readonly mem: GuestMemory;
+  private readonly config: QueueConfig;
+  /**
+   * The ring's three areas, checked when the queue is set up (§2.7.1) and again only when the
+   * memory's map changes (an IOMMU mapping made or removed); no ring access is checked on its own.
+   */
   private ring: SplitRingViews = NO_RING;
+  private ringGeneration = 0;
   private readonly indirect: boolean;
   private readonly eventIdx: boolean;
   private readonly inOrder: boolean;
@@ -68,6 +74,8 @@ export class SplitDeviceQueue implements DeviceQueue {
   private err: VirtqError | null = null;
 
   constructor(mem: GuestMemory, config: QueueConfig, features: bigint, opts: SplitDeviceOptions = {}) {
+    this.mem = mem;
+    this.config = config;
     this.size = config.size;
     this.indirect = hasFeature(features, VIRTIO_F_INDIRECT_DESC);
     this.eventIdx = hasFeature(features, VIRTIO_F_EVENT_IDX);
@@ -94,8 +102,7 @@ export class SplitDeviceQueue implements DeviceQueue {
     }
     // The layout is the driver's choice too: a bad one is recorded, not thrown.
     try {
-      this.ring = splitRingViews(mem, config);
-      this.walk.table = this.ring.desc;
+      this.checkRing();
       // The used ring is the device's: it starts with no new entries, asking for every
       // notification (§2.7.10).
       setUsedFlagsIn(this.ring.used, 0);
@@ -111,6 +118,15 @@ export class SplitDeviceQueue implements DeviceQueue {
     return this.err;
   }
 
+  // #region check-ring
+  /** Checks the layout and makes the ring's views; again whenever the memory's map changes. */
+  private checkRing(): void {
+    this.ringGeneration = this.mem.generation;
+    this.ring = splitRingViews(this.mem, this.config);
+    this.walk.table = this.ring.desc;
+  }
+  // #endregion check-ring
+
   /** The device's two indices: next available entry to read, next used entry to write. */
   ringState(): SplitRingState {
     return { lastAvail: this.lastAvail, usedIdx: this.usedIdx };
@@ -125,6 +141,8 @@ export class SplitDeviceQueue implements DeviceQueue {
   pop(): PopResult {
     if (this.err) return { kind: 'error', error: this.err };
     try {
+      // A view must not outlive the mapping it was made from.
+      if (this.mem.generation !== this.ringGeneration) this.checkRing();
       const availIdx = availIdxIn(this.ring.avail);
       const pending = idxDistance(this.lastAvail, availIdx);
       if (pending === 0) return EMPTY;

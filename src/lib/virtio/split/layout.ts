@@ -3,7 +3,7 @@
 // and the driver reads. Offsets, flag bits, sizes and alignments are exact; everything else in
 // split/ is built on these definitions.
 import { VirtqError } from '../errors.ts';
-import type { GuestMemory } from '../memory.ts';
+import { type GuestMemory, READ, WRITE } from '../memory.ts';
 import type { QueueConfig } from '../queue.ts';
 
 // #region split-desc
@@ -117,9 +117,11 @@ export function checkSplitLayout(mem: GuestMemory, config: QueueConfig): void {
     ['used ring', deviceAddr, usedRingBytes(size), USED_RING_ALIGN],
   ];
   for (const [name, addr, len, align] of parts) {
-    if (!Number.isSafeInteger(addr) || addr < 0 || !mem.contains(addr, len)) {
+    if (!Number.isSafeInteger(addr) || addr < 0) {
       throw new VirtqError('ADDR_OUT_OF_RANGE', `${name} [${addr}, +${len}) is outside guest memory`);
     }
+    // Outside guest memory (or, behind an IOMMU, outside the device's mappings: a reported fault).
+    if (!mem.contains(addr, len)) mem.fault(BigInt(addr), len, false, name);
     // §2.7.1: the first byte of each part sits at a multiple of its alignment.
     if (addr % align !== 0) {
       throw new VirtqError('RING_MISALIGNED', `${name} at 0x${addr.toString(16)} is not ${align}-byte aligned`);
@@ -260,9 +262,9 @@ export interface SplitRingViews {
 export function splitRingViews(mem: GuestMemory, config: QueueConfig): SplitRingViews {
   checkSplitLayout(mem, config);
   return {
-    desc: mem.area(config.descAddr, descTableBytes(config.size)),
-    avail: mem.area(config.driverAddr, availRingBytes(config.size)),
-    used: mem.area(config.deviceAddr, usedRingBytes(config.size)),
+    desc: mem.area(config.descAddr, descTableBytes(config.size), READ),
+    avail: mem.area(config.driverAddr, availRingBytes(config.size), READ),
+    used: mem.area(config.deviceAddr, usedRingBytes(config.size), WRITE),
   };
 }
 
