@@ -32,6 +32,7 @@ import * as i2c from '../devices/i2c/index.ts';
 import * as spi from '../devices/spi/index.ts';
 import { ModelClock } from '../virtio/model-clock.ts';
 import * as scmi from '../devices/scmi/index.ts';
+import * as bluetooth from '../devices/bluetooth/index.ts';
 
 const hex = z.string().regex(/^([0-9a-fA-F]{2}|[\s_])*$/, 'pairs of hex digits');
 
@@ -401,6 +402,16 @@ export const DEVICE_MODELS: readonly DeviceModelEntry[] = [
     options: z.object({ running: z.boolean().optional(), backlog: z.number().int().min(1).max(4096).optional() }).strict(),
     create(o) {
       return islandLink(this.options.parse(o) as { running?: boolean; backlog?: number }).link;
+    },
+  },
+  {
+    model: 'virtio-bt',
+    summary: 'Bluetooth device (device ID 40, as Linux defines it): an LE-only virtual controller for guest "vector" (BD_ADDR 02:A7:00:00:00:0F) alone on a physical controller, in the vehicle radio scene (phone, headphones, two tyre sensors); the clock never moves, so no advertisement is heard and no connection completes',
+    options: z.object({ backlog: z.number().int().min(1).max(4096).optional() }).strict(),
+    create(o) {
+      const { backlog } = this.options.parse(o) as { backlog?: number };
+      const platform = new bluetooth.BtPlatform({ advertisers: bluetooth.vehicleRadioScene(), controllers: [{ id: 'bt0', guests: [{ name: 'vector', address: '02:A7:00:00:00:0F', sees: 'all' }] }] });
+      return platform.device('vector', { backlog });
     },
   },
 ];

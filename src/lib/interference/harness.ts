@@ -236,3 +236,10 @@ export function cockpitScenario(budgets: boolean, ring: RingType = 'split'): Blo
   };
 }
 // #endregion cockpit-scenario
+
+// The same measurement on the other shared devices of the chapter: the CAN bus and the virtual
+// switch's uplink, and what the three harnesses share to summarise a victim's latencies.
+export * from './latency.ts';
+export * from './can.ts';
+export * from './net.ts';
+export * from './plot.ts';
