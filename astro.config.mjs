@@ -4,14 +4,17 @@ import mdx from '@astrojs/mdx';
 import { unified } from '@astrojs/markdown-remark';
 import { rehypeSectionNumbers } from './src/lib/spec/rehype-section-numbers.ts';
 import { rehypeTermLinks } from './src/lib/spec/rehype-term-links.ts';
+import { classTokens, codeTheme } from './src/lib/spec/code-theme.ts';
+import { rehypeCornerCells } from './src/lib/spec/rehype-corner-cells.ts';
 
 export default defineConfig({
   site: 'https://avp-spec.example',
   trailingSlash: 'always',
   integrations: [mdx()],
   markdown: {
-    processor: unified({ rehypePlugins: [rehypeSectionNumbers, rehypeTermLinks] }),
-    shikiConfig: { themes: { light: 'github-light', dark: 'github-dark' }, defaultColor: 'light' },
+    processor: unified({ rehypePlugins: [rehypeSectionNumbers, rehypeTermLinks, rehypeCornerCells] }),
+    // Code fences as Source and Example show code: classes, coloured by site.css (code-theme.ts).
+    shikiConfig: { theme: codeTheme, transformers: [classTokens] },
   },
   devToolbar: { enabled: false },
   vite: {

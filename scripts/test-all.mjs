@@ -54,6 +54,8 @@ step('conformance vectors', 'node', ['scripts/conformance.mjs']);
 // The traceability joins both runs: the guest tests cite the requirements they check too.
 process.env.AVP_TEST_RESULTS = [`${results}/unit.json`, `${results}/guest.json`].filter(existsSync).join(',');
 const built = step('site build (traceability, Astro, Pagefind)', 'npm', ['run', 'build', '--silent']);
+// The PDF edition, printed from that build; tests/browser/pdf.test.ts reads it back.
+if (built && !failedSteps.includes('chromium')) step('PDF edition', 'npm', ['run', 'pdf', '--silent']);
 if (built && !failedSteps.includes('chromium')) add(vitest('browser'));
 else totals.failed += 1;
 

@@ -39,6 +39,7 @@ export * as gpu from './devices/gpu/index.ts';
 export * as media from './devices/media/index.ts';
 export * as sound from './devices/sound/index.ts';
 export * as rpmb from './devices/rpmb/index.ts';
+export * as iommu from './devices/iommu/index.ts';
 export * as rtc from './devices/rtc/index.ts';
 export * as rpmsg from './devices/rpmsg/index.ts';
 export * as watchdog from './devices/watchdog/index.ts';

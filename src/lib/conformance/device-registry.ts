@@ -32,6 +32,8 @@ import * as i2c from '../devices/i2c/index.ts';
 import * as spi from '../devices/spi/index.ts';
 import { ModelClock } from '../virtio/model-clock.ts';
 import * as scmi from '../devices/scmi/index.ts';
+import * as iommuModel from '../devices/iommu/index.ts';
+import { GuestMemory } from '../virtio/memory.ts';
 import * as bluetooth from '../devices/bluetooth/index.ts';
 
 const hex = z.string().regex(/^([0-9a-fA-F]{2}|[\s_])*$/, 'pairs of hex digits');
@@ -412,6 +414,24 @@ export const DEVICE_MODELS: readonly DeviceModelEntry[] = [
       const { backlog } = this.options.parse(o) as { backlog?: number };
       const platform = new bluetooth.BtPlatform({ advertisers: bluetooth.vehicleRadioScene(), controllers: [{ id: 'bt0', guests: [{ name: 'vector', address: '02:A7:00:00:00:0F', sees: 'all' }] }] });
       return platform.device('vector', { backlog });
+    },
+  },
+  {
+    model: 'virtio-iommu',
+    summary: 'virtio-iommu of a guest with 1 MiB of RAM at 0, managing endpoints 1 (MSI doorbell IOVAs 0x08090000-0x0809ffff), 2 and 3; 4 KiB granule, IOVAs 0 to 2^48 - 1, domains 1 to 255, probe_size 128, bypass 0; nothing attached (no DMA)',
+    options: z
+      .object({
+        /** Bytes of guest RAM at 0 that a MAP may name; default 1 MiB. */
+        ramBytes: z.number().int().min(0x1000).max(1 << 30).optional(),
+        maxMappings: z.number().int().min(1).max(1 << 16).optional(),
+        /** The `bypass` field at boot (the AVP requires 0). */
+        bootBypass: z.boolean().optional(),
+      })
+      .strict(),
+    create(o) {
+      const { ramBytes, maxMappings, bootBypass } = this.options.parse(o) as { ramBytes?: number; maxMappings?: number; bootBypass?: boolean };
+      const msi = { subtype: iommuModel.VIRTIO_IOMMU_RESV_MEM_T_MSI, start: 0x0809_0000, end: 0x0809_ffff };
+      return new iommuModel.IommuDevice({ memory: GuestMemory.create(ramBytes ?? 1 << 20), endpoints: [{ id: 1, reserved: [msi] }, { id: 2 }, { id: 3 }], maxMappings, bootBypass });
     },
   },
 ];

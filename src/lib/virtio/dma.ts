@@ -81,7 +81,7 @@ export class TranslatedMemory extends GuestMemory {
     checkAddrRange(addr, len); // a range that wraps past 2^64 is the driver's ADDR_OVERFLOW, not a DMA
     const reason = this.containsAny(addr, len) ? 'permission' : 'unmapped';
     this.iommu.fault({ endpoint: this.endpoint, address: addr, len, write, reason });
-    throw new VirtqError(IOMMU_FAULT, `${what} [0x${addr.toString(16)}, +${len}) ${reason === 'unmapped' ? 'is not mapped' : `is mapped without ${write ? 'write' : 'read'} permission`} for endpoint ${this.endpoint}`);
+    throw new VirtqError(IOMMU_FAULT, `${what ? `${what} ` : ''}[0x${addr.toString(16)}, +${len}) ${reason === 'unmapped' ? 'is not mapped' : `is mapped without ${write ? 'write' : 'read'} permission`} for endpoint ${this.endpoint}`);
   }
 
   /** True if [addr, addr + len) lies in one mapping, whatever its permissions. */

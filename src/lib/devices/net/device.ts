@@ -3,6 +3,7 @@
 // writes into a packet or a control request is trusted: a bad request is dropped or answered
 // VIRTIO_NET_ERR and counted, and only a broken ring (which the queue layer reports) puts the
 // device into DEVICE_NEEDS_RESET.
+import { isVirtqError } from '../../virtio/errors.ts';
 import { readChain, ChainWriter } from '../../virtio/chain-io.ts';
 import { readableBuffers, totalLength, writableBuffers, type DescriptorChain } from '../../virtio/chain.ts';
 import { type DeviceEnv, VirtioDevice } from '../../virtio/device.ts';
@@ -399,10 +400,18 @@ export class NetDevice extends VirtioDevice implements NetEndpoint {
       bytes.set(encodeNetHdr({ numBuffers: count }, this.hdrSize), 0);
       bytes.set(frame, this.hdrSize);
       let at = 0;
-      for (const chain of used) {
-        const w = new ChainWriter(this.env.mem, chain);
-        at += w.write(bytes.subarray(at));
-        q.push(chain, w.written);
+      try {
+        for (const chain of used) {
+          const w = new ChainWriter(this.env.mem, chain);
+          at += w.write(bytes.subarray(at));
+          q.push(chain, w.written);
+        }
+      } catch (e) {
+        // A buffer taken earlier that the device may no longer write (an IOMMU mapping removed
+        // meanwhile): the device reports it instead of throwing out of receive() (§2.1.2).
+        if (!isVirtqError(e)) throw e;
+        this.env.needsReset(e);
+        return 'queue-error';
       }
       pushed = true;
     }

@@ -1,0 +1,104 @@
+// The single-page edition (/print/) as one document: ids unique across its chapters, every
+// cross-reference landing in the page, no script but the theme's, and on paper every code and
+// output block printed whole, without the buttons of the chapter pages.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resolve } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { launchBrowser } from '../support/browser.ts';
+import { serveDir } from '../support/static-server.ts';
+
+let browser: Browser;
+let server: { url: string; close: () => Promise<void> };
+let page: Page;
+
+beforeAll(async () => {
+  server = await serveDir(resolve('dist'));
+  browser = await launchBrowser();
+  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await page.goto(server.url + '/print/');
+});
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+describe('the single-page edition', () => {
+  it('has no id twice', async () => {
+    const dupes = await page.evaluate(() => {
+      const seen = new Map<string, number>();
+      for (const e of Array.from(document.querySelectorAll('[id]'))) seen.set(e.id, (seen.get(e.id) ?? 0) + 1);
+      return Array.from(seen).filter(([, n]) => n > 1).map(([id, n]) => `${id} ×${n}`);
+    });
+    expect(dupes).toEqual([]);
+  });
+
+  it('resolves every in-page link, and links to no chapter page', async () => {
+    const { total, broken, toChapters, kinds } = await page.evaluate(() => {
+      const links = Array.from(document.querySelectorAll<HTMLAnchorElement>('a[href]'));
+      const inPage = links.filter((a) => a.getAttribute('href')!.startsWith('#'));
+      return {
+        total: inPage.length,
+        broken: inPage.map((a) => a.getAttribute('href')!).filter((h) => h.length > 1 && !document.getElementById(decodeURIComponent(h.slice(1)))),
+        toChapters: links.map((a) => a.href).filter((h) => new URL(h).pathname.startsWith('/chapters/')),
+        // The kinds of cross-reference that must all have been made in-page.
+        kinds: {
+          toc: document.querySelectorAll('.print-toc a[href^="#chapter-"]').length,
+          xref: document.querySelectorAll('a.xref[href^="#"]').length,
+          glossary: document.querySelectorAll('a.req-actor[href^="#glossary--"]').length,
+          permalink: document.querySelectorAll('a.permalink[href*="--"]').length,
+        },
+      };
+    });
+    expect(broken).toEqual([]);
+    expect(toChapters).toEqual([]);
+    expect(total).toBeGreaterThan(1000);
+    for (const [kind, n] of Object.entries(kinds)) expect(n, kind).toBeGreaterThan(10);
+  });
+
+  it('leads a cross-reference to its target in the right chapter', async () => {
+    // A reference to another chapter's section: the target is a heading of that chapter's article.
+    const ref = page.locator('a.xref[href*="--"]').first();
+    const href = (await ref.getAttribute('href'))!;
+    const chapter = href.slice(1).split('--')[0];
+    await ref.click();
+    await expect.poll(() => page.evaluate(() => location.hash)).toBe(href);
+    expect(await page.evaluate(() => document.querySelector(':target')?.closest('article')?.id)).toBe(`chapter-${chapter}`);
+  });
+
+  it('runs no script but the theme bootstrap, and has no buttons', async () => {
+    const scripts = await page.evaluate(() => Array.from(document.scripts).map((s) => (s.closest('head') ? 'head' : 'body') + (s.src ? ` ${s.src}` : '')));
+    expect(scripts).toEqual(['head']);
+    expect(await page.locator('main button, main template, main .example-bar, main .vis-bar').count()).toBe(0);
+    expect(await page.locator('main .example').count()).toBeGreaterThan(0);
+  });
+
+  it('prints every code and output block whole, wrapped, with no buttons', async () => {
+    // About the width of A4 less its margins, where long lines cannot fit unwrapped.
+    await page.setViewportSize({ width: 680, height: 900 });
+    await page.emulateMedia({ media: 'print' });
+    const report = await page.evaluate(() => {
+      const pres = Array.from(document.querySelectorAll<HTMLElement>('main pre'));
+      return {
+        count: pres.length,
+        cut: pres.filter((p) => p.scrollWidth > p.clientWidth + 1 || p.scrollHeight > p.clientHeight + 1).map((p) => p.textContent!.slice(0, 60)),
+        visibleButtons: Array.from(document.querySelectorAll('button')).filter((b) => b.getClientRects().length > 0).length,
+      };
+    });
+    await page.emulateMedia({ media: 'screen' });
+    await page.setViewportSize({ width: 1280, height: 900 });
+    expect(report.count).toBeGreaterThan(50);
+    expect(report.cut).toEqual([]);
+    expect(report.visibleButtons).toBe(0);
+  });
+
+  it('prints light even when the reader chose the dark theme', async () => {
+    await page.evaluate(() => (document.documentElement.dataset.theme = 'dark'));
+    const screen = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    await page.emulateMedia({ media: 'print' });
+    const paper = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    await page.emulateMedia({ media: 'screen' });
+    await page.evaluate(() => delete document.documentElement.dataset.theme);
+    expect(screen).not.toBe('rgb(255, 255, 255)');
+    expect(paper).toBe('rgb(255, 255, 255)');
+  });
+});
