@@ -2,8 +2,10 @@
 // `npm test`: every check, in the order their inputs need. Type-check, the unit/property/
 // conformance suite, a site build (which reads that suite's results), then browser tests
 // against the built site. Ends with one plain line: `N passed, N failed`.
-import { mkdirSync, readFileSync, existsSync } from 'node:fs';
+import { mkdirSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
+import { unitInputsKey } from './test-cache.mjs';
+import { UNIT_RESULTS } from '../src/lib/spec/trace-files.ts';
 import { ensureChromium } from './ensure-chromium.mjs';
 import { ensureDtc } from './ensure-dtc.mjs';
 
@@ -47,7 +49,11 @@ try {
   failedSteps.push('dtc');
 }
 step('type-check', bin('tsc'), ['--noEmit', '-p', '.']);
+// The unit run's report carries the key of its inputs, as `npm run build` writes it, so that an
+// `npm start` after `npm test` builds the site without running the unit suite again.
+const unitKey = unitInputsKey();
 add(vitest('unit'));
+if (`${results}/unit.json` === UNIT_RESULTS && existsSync(UNIT_RESULTS)) writeFileSync(`${UNIT_RESULTS}.key`, unitKey);
 add(vitest('guest'));
 // The vectors again, through the command-line runner a vendor would use.
 step('conformance vectors', 'node', ['scripts/conformance.mjs']);
