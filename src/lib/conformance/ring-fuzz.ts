@@ -135,11 +135,10 @@ export function fuzzCase(seed: number, ring: RingType, outcome?: (how: string) =
     for (let i = 0; i < size; i++) view.setUint16(driverAddr + 4 + 2 * i, r.chance(0.85) ? r.below(size) : r.u32() & 0xffff, true);
   }
   const device = createDeviceQueue(mem, config, features);
-  // The device may write its own area only: the used ring, or (packed) the descriptor ring and
-  // its event suppression structure.
+  // The device may write its own area only: the used ring (avail_event included), or (packed)
+  // the descriptor ring and its event suppression structure.
   const own: [number, number][] =
     ring === 'split' ? [[deviceAddr, areas.device.bytes]] : [[descAddr, areas.desc.bytes], [deviceAddr, areas.device.bytes]];
-  if (ring === 'split' && features & (1n << BigInt(VIRTIO_F_EVENT_IDX))) own.push([deviceAddr, areas.device.bytes]);
   const before = bytes.slice();
   const taken: { chain: import('../virtio/chain.ts').DescriptorChain; writable: number }[] = [];
   try {

@@ -79,14 +79,10 @@ export class TranslatedMemory extends GuestMemory {
   /** A refused access: reported to the IOMMU as a fault, recorded by the device as IOMMU_FAULT. */
   override fault(addr: bigint, len: number, write: boolean, what: string): never {
     checkAddrRange(addr, len); // a range that wraps past 2^64 is the driver's ADDR_OVERFLOW, not a DMA
-    const reason = this.containsAny(addr, len) ? 'permission' : 'unmapped';
+    // Inside a mapping (whatever its permissions) means the access lacked the right, not the mapping.
+    const reason = this.contains(addr, len) ? 'permission' : 'unmapped';
     this.iommu.fault({ endpoint: this.endpoint, address: addr, len, write, reason });
     throw new VirtqError(IOMMU_FAULT, `${what ? `${what} ` : ''}[0x${addr.toString(16)}, +${len}) ${reason === 'unmapped' ? 'is not mapped' : `is mapped without ${write ? 'write' : 'read'} permission`} for endpoint ${this.endpoint}`);
-  }
-
-  /** True if [addr, addr + len) lies in one mapping, whatever its permissions. */
-  private containsAny(addr: bigint, len: number): boolean {
-    return addr < 1n << 53n && this.regions.some((r) => Number(addr) >= r.base && Number(addr) + len <= r.base + r.bytes.length);
   }
 }
 

@@ -129,12 +129,11 @@ export class PackedDescFields {
  * as a whole) into `d`.
  */
 export function readPackedDescInto(table: DataView, at: number, d: PackedDescFields): void {
-  const v = table;
-  d.addrLow = v.getUint32(at + DESC_OFF_ADDR, true);
-  d.addrHigh = v.getUint32(at + DESC_OFF_ADDR + 4, true);
-  d.len = v.getUint32(at + DESC_OFF_LEN, true);
-  d.id = v.getUint16(at + DESC_OFF_ID, true);
-  d.flags = v.getUint16(at + DESC_OFF_FLAGS, true);
+  d.addrLow = table.getUint32(at + DESC_OFF_ADDR, true);
+  d.addrHigh = table.getUint32(at + DESC_OFF_ADDR + 4, true);
+  d.len = table.getUint32(at + DESC_OFF_LEN, true);
+  d.id = table.getUint16(at + DESC_OFF_ID, true);
+  d.flags = table.getUint16(at + DESC_OFF_FLAGS, true);
 }
 // #endregion desc-fields
 
@@ -143,11 +142,10 @@ export function readPackedDescInto(table: DataView, at: number, d: PackedDescFie
  * id), at byte `at` of the descriptor ring's view.
  */
 export function writePackedUsedBody(ring: DataView, at: number, len: number, id: number): void {
-  const v = ring;
-  v.setUint32(at + DESC_OFF_ADDR, 0, true);
-  v.setUint32(at + DESC_OFF_ADDR + 4, 0, true);
-  v.setUint32(at + DESC_OFF_LEN, len, true);
-  v.setUint16(at + DESC_OFF_ID, id, true);
+  ring.setUint32(at + DESC_OFF_ADDR, 0, true);
+  ring.setUint32(at + DESC_OFF_ADDR + 4, 0, true);
+  ring.setUint32(at + DESC_OFF_LEN, len, true);
+  ring.setUint16(at + DESC_OFF_ID, id, true);
 }
 
 /** Writes addr, len and id but not flags: flags are what publish a descriptor (§2.8.21.1). */

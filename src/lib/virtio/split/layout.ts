@@ -165,12 +165,11 @@ export class SplitDescFields {
  * whole: the ring's, or an indirect one) into `d`.
  */
 export function readSplitDescInto(table: DataView, at: number, d: SplitDescFields): void {
-  const v = table;
-  d.addrLow = v.getUint32(at + DESC_OFF_ADDR, true);
-  d.addrHigh = v.getUint32(at + DESC_OFF_ADDR + 4, true);
-  d.len = v.getUint32(at + DESC_OFF_LEN, true);
-  d.flags = v.getUint16(at + DESC_OFF_FLAGS, true);
-  d.next = v.getUint16(at + DESC_OFF_NEXT, true);
+  d.addrLow = table.getUint32(at + DESC_OFF_ADDR, true);
+  d.addrHigh = table.getUint32(at + DESC_OFF_ADDR + 4, true);
+  d.len = table.getUint32(at + DESC_OFF_LEN, true);
+  d.flags = table.getUint16(at + DESC_OFF_FLAGS, true);
+  d.next = table.getUint16(at + DESC_OFF_NEXT, true);
 }
 // #endregion desc-fields
 
