@@ -2,10 +2,10 @@
 // `npm test`: every check, in the order their inputs need. Type-check, the unit/property/
 // conformance suite, a site build (which reads that suite's results), then browser tests
 // against the built site. Ends with one plain line: `N passed, N failed`.
-import { mkdirSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, existsSync, rmSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { unitInputsKey } from './test-cache.mjs';
-import { UNIT_RESULTS } from '../src/lib/spec/trace-files.ts';
+import { GUEST_RESULTS, UNIT_RESULTS } from '../src/lib/spec/trace-files.ts';
 import { ensureChromium } from './ensure-chromium.mjs';
 import { ensureDtc } from './ensure-dtc.mjs';
 
@@ -23,6 +23,9 @@ function step(name, cmd, args) {
 
 function vitest(project) {
   const out = `${results}/${project}.json`;
+  // A report (and key) left by an earlier run must not stand in for this one if it writes none.
+  rmSync(out, { force: true });
+  rmSync(`${out}.key`, { force: true });
   step(`${project} tests`, bin('vitest'), ['run', '--project', project, '--reporter=default', '--reporter=json', `--outputFile=${out}`]);
   if (!existsSync(out)) return { passed: 0, failed: 1 };
   const json = JSON.parse(readFileSync(out, 'utf8'));
@@ -55,10 +58,11 @@ const unitKey = unitInputsKey();
 add(vitest('unit'));
 if (`${results}/unit.json` === UNIT_RESULTS && existsSync(UNIT_RESULTS)) writeFileSync(`${UNIT_RESULTS}.key`, unitKey);
 add(vitest('guest'));
+if (existsSync(GUEST_RESULTS)) writeFileSync(`${GUEST_RESULTS}.key`, unitKey);
 // The vectors again, through the command-line runner a vendor would use.
 step('conformance vectors', 'node', ['scripts/conformance.mjs']);
 // The traceability joins both runs: the guest tests cite the requirements they check too.
-process.env.AVP_TEST_RESULTS = [`${results}/unit.json`, `${results}/guest.json`].filter(existsSync).join(',');
+process.env.AVP_TEST_RESULTS = [UNIT_RESULTS, GUEST_RESULTS].filter(existsSync).join(',');
 const built = step('site build (traceability, Astro, Pagefind)', 'npm', ['run', 'build', '--silent']);
 // The PDF edition, printed from that build; tests/browser/pdf.test.ts reads it back.
 if (built && !failedSteps.includes('chromium')) step('PDF edition', 'npm', ['run', 'pdf', '--silent']);

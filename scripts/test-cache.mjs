@@ -20,16 +20,41 @@ function* files(path) {
   }
 }
 
-/** A hex digest of every input file's path and contents, in a fixed order. */
-export function unitInputsKey(root = process.cwd()) {
-  const h = createHash('sha256');
-  for (const input of INPUTS) {
+/** Hashes every file under `inputs` (paths relative to `root`), path and contents, in a fixed order. */
+function hashFiles(h, root, inputs) {
+  for (const input of inputs) {
     for (const file of files(join(root, input))) {
       h.update(relative(root, file).replace(/\\/g, '/'));
       h.update('\0');
       h.update(readFileSync(file));
       h.update('\0');
     }
+  }
+}
+
+/** A hex digest of every input file's path and contents, in a fixed order. */
+export function unitInputsKey(root = process.cwd()) {
+  const h = createHash('sha256');
+  hashFiles(h, root, INPUTS);
+  return h.digest('hex');
+}
+
+/** What the site build reads besides the unit-suite inputs: its configuration and static files. */
+const SITE_INPUTS = ['astro.config.mjs', 'public'];
+
+/**
+ * The key of a built site (`dist/`): the unit-suite inputs (code, chapters, scripts, the
+ * dependencies), the site's own configuration and static files, and the test reports whose
+ * results the traceability shows, in the order given. `npm run build` skips the Astro build,
+ * the runner bundle and Pagefind when `dist/` was built under the same key.
+ */
+export function siteInputsKey(root = process.cwd(), reports = []) {
+  const h = createHash('sha256');
+  hashFiles(h, root, [...INPUTS, ...SITE_INPUTS]);
+  for (const report of reports) {
+    h.update(`report ${report}\0`);
+    h.update(readFileSync(join(root, report)));
+    h.update('\0');
   }
   return h.digest('hex');
 }

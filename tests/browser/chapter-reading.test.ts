@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
 import { launchBrowser } from '../support/browser.ts';
 import { serveDir } from '../support/static-server.ts';
-import { VIRTIO_SPEC_URL } from '../../src/lib/spec/virtio-links.ts';
+import { VIRTIO_PDF_URL } from '../../src/lib/spec/virtio-links.ts';
 
 let browser: Browser;
 let server: { url: string; close: () => Promise<void> };
@@ -133,16 +133,45 @@ describe('← and → between chapters', () => {
 });
 
 describe('citations of VIRTIO', () => {
-  it('link each cited section to the OASIS text of VIRTIO 1.4 and name the section', async () => {
+  it('link each cited section to its heading in the OASIS text of VIRTIO 1.4 and name the section', async () => {
     const page = await open('/chapters/block/');
     const cites = page.locator('.req-virtio');
     const n = await cites.count();
     expect(n).toBeGreaterThan(5);
-    expect(await page.locator(`.req-virtio a.virtio-link[href="${VIRTIO_SPEC_URL}"]`).count()).toBe(n);
-    expect(await cites.first().innerText()).toMatch(/^refines VIRTIO 1\.4 §\d+(\.\d+)* \S/);
+    // Every citation's link opens the PDF at the named destination of the very section it names.
+    const links = await page.locator('.req-virtio a.virtio-link').evaluateAll((as) =>
+      as.map((a) => ({ href: a.getAttribute('href')!, text: a.textContent!.replace(/\s+/g, ' ').trim() })),
+    );
+    expect(links).toHaveLength(n);
+    for (const { href, text } of links) {
+      const section = /^§(\S+) /.exec(text)![1];
+      expect(href).toBe(`${VIRTIO_PDF_URL}#nameddest=${section.includes('.') ? ['section', 'subsection', 'subsubsection', 'paragraph', 'subparagraph'][section.split('.').length - 2] : 'chapter'}.${section}`);
+    }
+    // textContent: the box may be off screen, where the browser skips rendering it (innerText would be empty).
+    expect((await cites.first().textContent())!.replace(/\s+/g, ' ').trim()).toMatch(/^refines VIRTIO 1\.4 §\d+(\.\d+)* \S/);
     const meta = page.locator('.chapter-meta a.virtio-link');
-    expect(await meta.getAttribute('href')).toBe(VIRTIO_SPEC_URL);
+    expect(await meta.getAttribute('href')).toBe(`${VIRTIO_PDF_URL}#nameddest=section.5.2`);
     expect(await page.locator('.chapter-meta').innerText()).toMatch(/§5\.2 Block Device/);
+    await close(page);
+  });
+});
+
+describe('layout work on a long chapter', () => {
+  it('renders code only near the screen, and all of it on paper', async () => {
+    const page = await open('/chapters/block/');
+    const code = page.locator('main figure.source pre').last();
+    const rendered = () => code.evaluate((el) => el.querySelector('code')!.checkVisibility({ contentVisibilityAuto: true }));
+    // Far below the first screen, the block is skipped by the browser's rendering (content-visibility).
+    expect(await rendered()).toBe(false);
+    await code.evaluate((el) => el.scrollIntoView());
+    await expect.poll(rendered).toBe(true);
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await expect.poll(rendered).toBe(false);
+    // Requirement boxes are not skipped: their links must measure where they are.
+    expect(await page.locator('main .req').last().evaluate((el) => getComputedStyle(el).contentVisibility)).toBe('visible');
+    await page.emulateMedia({ media: 'print' });
+    expect(await code.evaluate((el) => getComputedStyle(el).contentVisibility)).toBe('visible');
+    expect(await rendered()).toBe(true);
     await close(page);
   });
 });

@@ -5,6 +5,8 @@ import { loadSpecIndex } from './chapter-files.ts';
 import { buildTraceability, testsFromVitestJson, type Traceability } from './traceability.ts';
 
 export const UNIT_RESULTS = '.cache/test-results/unit.json';
+/** The report of the real-guest project (`npm test` runs it after the unit suite). */
+export const GUEST_RESULTS = '.cache/test-results/guest.json';
 export const TRACE_FILE = '.cache/traceability.json';
 
 /**

@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { unitInputsKey } from '../../../scripts/test-cache.mjs';
+import { siteInputsKey, unitInputsKey } from '../../../scripts/test-cache.mjs';
 
 let dir = '';
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
@@ -32,5 +32,30 @@ describe('the unit-suite run key', () => {
     mkdirSync(join(root, 'examples'));
     writeFileSync(join(root, 'examples/new.ts'), 'x');
     expect(unitInputsKey(root)).not.toBe(k2);
+  });
+});
+
+describe('the built-site key', () => {
+  it('changes with the site configuration, static files and the test reports shown', () => {
+    const root = tree({ 'src/a.ts': 'a', 'astro.config.mjs': 'c', 'public/favicon.svg': 'f', 'r/unit.json': '{"n":1}', 'r/guest.json': '{}' });
+    const k = siteInputsKey(root, ['r/unit.json']);
+    expect(siteInputsKey(root, ['r/unit.json'])).toBe(k);
+    expect(siteInputsKey(root, ['r/unit.json', 'r/guest.json'])).not.toBe(k);
+    writeFileSync(join(root, 'r/unit.json'), '{"n":2}');
+    const k2 = siteInputsKey(root, ['r/unit.json']);
+    expect(k2).not.toBe(k);
+    writeFileSync(join(root, 'public/favicon.svg'), 'g');
+    const k3 = siteInputsKey(root, ['r/unit.json']);
+    expect(k3).not.toBe(k2);
+    writeFileSync(join(root, 'astro.config.mjs'), 'd');
+    const k4 = siteInputsKey(root, ['r/unit.json']);
+    expect(k4).not.toBe(k3);
+    writeFileSync(join(root, 'src/a.ts'), 'b');
+    expect(siteInputsKey(root, ['r/unit.json'])).not.toBe(k4);
+  });
+
+  it('names a missing test report rather than hashing around it', () => {
+    const root = tree({ 'src/a.ts': 'a' });
+    expect(() => siteInputsKey(root, ['r/none.json'])).toThrow(/none\.json/);
   });
 });
