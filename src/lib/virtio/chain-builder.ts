@@ -61,7 +61,8 @@ export class ChainRecord implements DescriptorChain {
       e.len = len;
       e.writable = writable;
     }
-    this.buffers[n] = e;
+    // buffers is always a prefix of #entries: only a chain longer than the last one extends it.
+    if (n === this.buffers.length) this.buffers.push(e);
     if (writable) this.#writableBytes += len;
   }
 }

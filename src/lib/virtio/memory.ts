@@ -176,7 +176,15 @@ export class GuestMemory {
    * two 32-bit halves. Never throws: the caller names the error (see checkBuffer).
    */
   containsU64(high: number, low: number, len: number, need: Access = READ): boolean {
-    return high < HIGH_WORD_LIMIT && this.regionOf(high * HIGH_WORD + low, len, need) >= 0;
+    // The three values are 32-bit fields of a ring, integers by construction: unlike
+    // regionOf, nothing here needs to rule out fractions or negative lengths.
+    if (high >= HIGH_WORD_LIMIT) return false;
+    const addr = high * HIGH_WORD + low;
+    const end = addr + len;
+    for (let i = 0; i < this.starts.length; i++) {
+      if (addr >= this.starts[i] && end <= this.ends[i]) return (this.access[i] & need) === need;
+    }
+    return false;
   }
   // #endregion contains-u64
 

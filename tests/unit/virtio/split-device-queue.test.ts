@@ -256,6 +256,19 @@ describe('SplitDeviceQueue.pop: driver errors, one test per code', () => {
     expect(popCode(dev)).toBe('AVAIL_IDX_JUMP');
   });
 
+  it('[AVP-VQ-15] §2.7.6.1 reads avail idx again only after taking every entry it saw, then finds a jump', () => {
+    const { l, dev } = setup(4);
+    for (let i = 0; i < 4; i++) putDesc(l, i, { addr: l.dataAddr, len: 1 });
+    offer(l, 0, 1, 2);
+    expect(popChain(dev).id).toBe(0);
+    // The idx moves backwards after the device read it: the two entries it saw are still published.
+    writeAvailIdx(l.mem, l.config, 1);
+    expect(popChain(dev).id).toBe(1);
+    expect(popChain(dev).id).toBe(2);
+    // Caught up, it reads idx again: 1 is behind the 3 entries taken, a distance of 65534.
+    expect(popCode(dev)).toBe('AVAIL_IDX_JUMP');
+  });
+
   it('[AVP-VQ-15] §2.7.6 HEAD_OUT_OF_RANGE: an available entry naming a descriptor beyond the table', () => {
     const { l, dev } = setup(8);
     offer(l, 8);

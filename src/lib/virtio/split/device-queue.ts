@@ -63,6 +63,11 @@ export class SplitDeviceQueue implements DeviceQueue {
   private readonly walk: { -readonly [K in keyof SplitWalkContext]: SplitWalkContext[K] };
   /** Free-running index of the next available-ring entry to read (last_avail_idx). */
   private lastAvail = 0;
+  /**
+   * The avail idx as last read and checked. Entries up to it are known to be there, so pop()
+   * reads the driver's idx again only once it has caught up with it (as vhost does).
+   */
+  private availSeen = 0;
   /** Free-running index of the next used-ring entry to write: the used idx the driver sees. */
   private usedIdx = 0;
   /** Chains taken and not returned, by head index. */
@@ -98,6 +103,7 @@ export class SplitDeviceQueue implements DeviceQueue {
       // A bad start state is the caller's (the platform's) mistake, not the driver's: thrown.
       checkSplitRingState(opts.start, config.size);
       this.lastAvail = opts.start.lastAvail;
+      this.availSeen = opts.start.lastAvail;
       this.usedIdx = opts.start.usedIdx;
     }
     // The layout is the driver's choice too: a bad one is recorded, not thrown.
@@ -143,13 +149,16 @@ export class SplitDeviceQueue implements DeviceQueue {
     try {
       // A view must not outlive the mapping it was made from.
       if (this.mem.generation !== this.ringGeneration) this.checkRing();
-      const availIdx = availIdxIn(this.ring.avail);
-      const pending = idxDistance(this.lastAvail, availIdx);
-      if (pending === 0) return EMPTY;
-      // §2.7.6.1, §2.7.13.3: idx only grows, and the ring never holds more than size entries
-      // the device has not read; a larger distance is a jump, or idx going backwards.
-      if (pending > this.size) {
-        throw new VirtqError('AVAIL_IDX_JUMP', `avail idx ${availIdx} is ${pending} entries past ${this.lastAvail} (queue size ${this.size})`);
+      if (this.lastAvail === this.availSeen) {
+        const availIdx = availIdxIn(this.ring.avail);
+        const pending = idxDistance(this.lastAvail, availIdx);
+        if (pending === 0) return EMPTY;
+        // §2.7.6.1, §2.7.13.3: idx only grows, and the ring never holds more than size entries
+        // the device has not read; a larger distance is a jump, or idx going backwards.
+        if (pending > this.size) {
+          throw new VirtqError('AVAIL_IDX_JUMP', `avail idx ${availIdx} is ${pending} entries past ${this.lastAvail} (queue size ${this.size})`);
+        }
+        this.availSeen = availIdx;
       }
       const head = availEntryIn(this.ring.avail, idxSlot(this.lastAvail, this.size));
       // §2.7.6: an entry is the index of a chain's head in the descriptor table.

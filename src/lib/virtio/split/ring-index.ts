@@ -16,8 +16,11 @@ export function idxDistance(from: number, to: number): number {
   return (to - from) & 0xffff;
 }
 
-/** The ring slot an index names. */
+/**
+ * The ring slot an index names: idx modulo the size, which for a split ring is a power of 2
+ * (§2.7), so a mask gives it without a division.
+ */
 export function idxSlot(idx: number, size: number): number {
-  return idx % size;
+  return idx & (size - 1);
 }
 // #endregion free-running-index
