@@ -166,5 +166,26 @@ export abstract class VirtioDevice {
     }
     if (pushed && q.needsNotification()) this.envRef.notifyUsed(index);
   }
+
+  // #region held-chains
+  /**
+   * Runs `work`, which reads or writes chains the device took earlier and held: a request
+   * waiting for data, an interrupt buffer, a transfer that completes later. Behind an IOMMU the
+   * driver may have unmapped such a buffer meanwhile; the access is then an IOMMU_FAULT (a
+   * VirtqError), which the device reports as drain() does: it needs reset (§2.1.2), and false is
+   * returned. Without this the fault would escape into whatever host event ran the device (a
+   * clock tick, a frame from a bus). Any other exception is a bug in the model and propagates.
+   */
+  protected serveHeld(work: () => void): boolean {
+    try {
+      work();
+      return true;
+    } catch (e) {
+      if (!isVirtqError(e) || !this.envRef) throw e;
+      this.envRef.needsReset(e);
+      return false;
+    }
+  }
+  // #endregion held-chains
 }
 // #endregion virtio-device

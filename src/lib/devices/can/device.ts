@@ -259,10 +259,13 @@ export class CanDevice extends VirtioDevice implements CanEndpoint {
     if (onWire) this.stats.txAccepted++;
     const q = this.queue(CAN_TXQ);
     if (!q) return;
-    const w = new ChainWriter(this.env.mem, chain);
-    w.write(new Uint8Array([onWire ? VIRTIO_CAN_RESULT_OK : VIRTIO_CAN_RESULT_NOT_OK]));
-    q.push(chain, w.written);
-    if (q.needsNotification()) this.env.notifyUsed(CAN_TXQ);
+    // Held until the bus sent the frame: the driver may have unmapped the buffer by now (an IOMMU fault).
+    const done = this.serveHeld(() => {
+      const w = new ChainWriter(this.env.mem, chain);
+      w.write(new Uint8Array([onWire ? VIRTIO_CAN_RESULT_OK : VIRTIO_CAN_RESULT_NOT_OK]));
+      q.push(chain, w.written);
+    });
+    if (done && q.needsNotification()) this.env.notifyUsed(CAN_TXQ);
   }
   // #endregion transmit
 

@@ -98,12 +98,15 @@ export class EntropyDevice extends VirtioDevice {
       this.waiting.push(r.chain);
     }
     let pushed = false;
-    while (this.waiting.length > 0) {
-      const len = this.serve(this.waiting[0]);
-      if (len === null) break;
-      q.push(this.waiting.shift()!, len);
-      pushed = true;
-    }
+    // Requests may have waited long enough for the driver to unmap their buffers (an IOMMU fault).
+    this.serveHeld(() => {
+      while (this.waiting.length > 0) {
+        const len = this.serve(this.waiting[0]);
+        if (len === null) break;
+        q.push(this.waiting.shift()!, len);
+        pushed = true;
+      }
+    });
     if (pushed && q.needsNotification()) this.env.notifyUsed(0);
   }
   // #endregion pump

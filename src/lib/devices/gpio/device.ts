@@ -318,9 +318,9 @@ export class GpioDevice extends VirtioDevice {
     if (!q) return;
     if (status === P.VIRTIO_GPIO_IRQ_STATUS_INVALID) this.stats.buffersReturned++;
     const room = totalLength(writableBuffers(chain));
-    const len = room > 0 ? new ChainWriter(this.env.mem, chain).write(Uint8Array.of(status)) : 0;
-    q.push(chain, len);
-    if (q.needsNotification()) this.env.notifyUsed(P.GPIO_EVENTQ);
+    // The buffer was held since the driver armed the line: it may be unmapped by now (an IOMMU fault).
+    const done = this.serveHeld(() => q.push(chain, room > 0 ? new ChainWriter(this.env.mem, chain).write(Uint8Array.of(status)) : 0));
+    if (done && q.needsNotification()) this.env.notifyUsed(P.GPIO_EVENTQ);
   }
   // #endregion eventq
 }

@@ -318,15 +318,18 @@ export class SoundDevice extends VirtioDevice {
   /** Plays and records every running stream up to the clock's time. */
   run(): void {
     if (!this.active) return;
-    for (const s of this.streams) {
-      if (s.state !== 'running') continue;
-      const grid = this.clock.frameAt(PCM_RATE_HZ[s.params!.rate]);
-      const n = grid - s.grid;
-      s.grid = grid;
-      if (n <= 0) continue;
-      if (s.spec.direction === VIRTIO_SND_D_OUTPUT) this.play(s, n);
-      else this.record(s, n);
-    }
+    // Messages are held while they play or record: the driver may unmap one meanwhile (an IOMMU fault).
+    this.serveHeld(() => {
+      for (const s of this.streams) {
+        if (s.state !== 'running') continue;
+        const grid = this.clock.frameAt(PCM_RATE_HZ[s.params!.rate]);
+        const n = grid - s.grid;
+        s.grid = grid;
+        if (n <= 0) continue;
+        if (s.spec.direction === VIRTIO_SND_D_OUTPUT) this.play(s, n);
+        else this.record(s, n);
+      }
+    });
     this.notifyIfNeeded(SND_TXQ);
     this.notifyIfNeeded(SND_RXQ);
   }
