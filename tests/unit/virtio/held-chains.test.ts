@@ -10,7 +10,7 @@ import { Loopback } from '../../../src/lib/virtio/loopback.ts';
 import type { VirtioDevice } from '../../../src/lib/virtio/device.ts';
 import type { RingType } from '../../../src/lib/virtio/queue-factory.ts';
 import { DEVICE_NEEDS_RESET } from '../../../src/lib/virtio/status.ts';
-import { DeterministicEntropySource, EntropyDevice, type EntropySource } from '../../../src/lib/devices/entropy/index.ts';
+import { EntropyDevice } from '../../../src/lib/devices/entropy/index.ts';
 import { GpioController } from '../../../src/lib/devices/gpio/controller.ts';
 import { GpioDevice } from '../../../src/lib/devices/gpio/device.ts';
 import { GpioDriver } from '../../../src/lib/devices/gpio/driver.ts';
@@ -21,6 +21,7 @@ import { CanDriver } from '../../../src/lib/devices/can/driver.ts';
 import { SoundDevice } from '../../../src/lib/devices/sound/device.ts';
 import { SoundDriver } from '../../../src/lib/devices/sound/driver.ts';
 import { infotainmentTopology } from '../../../src/lib/devices/sound/topology.ts';
+import { Gate } from '../../support/entropy-gate.ts';
 import { RING_TYPES } from '../../support/rings.ts';
 import { identity, TestIommu } from '../../support/test-iommu.ts';
 import { MEDIA, stereo } from '../devices/sound/harness.ts';
@@ -47,14 +48,6 @@ function expectFaulted(lb: Loopback, iommu: TestIommu, firstBuffer: number) {
   expect(iommu.faults.length).toBeGreaterThan(0);
   expect(iommu.faults[0]).toMatchObject({ endpoint: ENDPOINT, reason: 'unmapped' });
   expect(iommu.faults[0].address).toBeGreaterThanOrEqual(BigInt(firstBuffer));
-}
-
-class Gate implements EntropySource {
-  open = false;
-  private readonly inner = new DeterministicEntropySource(7);
-  fill(into: Uint8Array): number {
-    return this.open ? this.inner.fill(into) : 0;
-  }
 }
 
 describe.each(RING_TYPES)('a held chain unmapped before the device completes it (%s ring)', (ring) => {

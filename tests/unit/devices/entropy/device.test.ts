@@ -1,6 +1,7 @@
 // The entropy device (§5.4): one queue of device-writable buffers, filled from a source.
 import { describe, expect, it } from 'vitest';
 import { RING_TYPES } from '../../../support/rings.ts';
+import { Gate } from '../../../support/entropy-gate.ts';
 import { Loopback } from '../../../../src/lib/virtio/loopback.ts';
 import { COMMON_FEATURES } from '../../../../src/lib/virtio/device.ts';
 import { DEVICE_NEEDS_RESET } from '../../../../src/lib/virtio/status.ts';
@@ -19,14 +20,6 @@ function stream(n: number, seed?: number): Uint8Array {
   return out;
 }
 
-/** A source with nothing to give until `open` is set. */
-class Gate implements EntropySource {
-  open = false;
-  private readonly inner = new DeterministicEntropySource(7);
-  fill(into: Uint8Array): number {
-    return this.open ? this.inner.fill(into) : 0;
-  }
-}
 
 describe.each(RING_TYPES)('entropy device (%s ring)', (ring) => {
   it('[AVP-RNG-1] has device ID 4, one request queue, no device feature bits and no configuration space', () => {
