@@ -73,14 +73,9 @@ export class ChainPool {
   acquire(): ChainRecord {
     return this.free.pop() ?? new ChainRecord();
   }
-  release(chain: DescriptorChain): void {
-    if (chain instanceof ChainRecord) this.free.push(chain);
+  release(chain: ChainRecord): void {
+    this.free.push(chain);
   }
-}
-
-/** The result of a pop() that took `chain`: the one a pooled chain carries, or a new one. */
-export function popped(chain: DescriptorChain): PopResult {
-  return chain instanceof ChainRecord ? chain.popped : { kind: 'chain', chain };
 }
 // #endregion chain-record
 
@@ -137,7 +132,7 @@ export class ChainBuilder {
   }
 
   /** The finished chain; the builder moves on to a fresh record for the next one. */
-  finish(id: number, descCount: number): DescriptorChain {
+  finish(id: number, descCount: number): ChainRecord {
     const chain = this.chain;
     chain.id = id;
     chain.descCount = descCount;

@@ -3,7 +3,7 @@
 // and, with VIRTIO_F_IN_ORDER (§2.7.9, §2.8.8), that chains come back in the order taken.
 // Chains are kept by ID in arrays of queue-size entries (IDs are below the queue size), so
 // taking and returning one allocates nothing; a returned chain goes back to the queue's pool.
-import { type ChainPool, ChainRecord } from './chain-builder.ts';
+import type { ChainPool, ChainRecord } from './chain-builder.ts';
 import type { DescriptorChain } from './chain.ts';
 
 export interface ReturnedChain {
@@ -16,8 +16,8 @@ export const MAX_USED_LEN = 0xffff_ffff;
 
 // #region outstanding
 export class OutstandingChains {
-  /** The chain held under each ID, or undefined. */
-  private readonly byId: (DescriptorChain | undefined)[];
+  /** The record of the chain held under each ID, or undefined. */
+  private readonly byId: (ChainRecord | undefined)[];
   /** Bytes of each held chain's device-writable buffers: the most its push may report. */
   private readonly writableLen: Float64Array;
   private held = 0;
@@ -46,12 +46,10 @@ export class OutstandingChains {
     return this.byId[id] !== undefined;
   }
 
-  take(chain: DescriptorChain): void {
-    let writable = 0;
-    if (chain instanceof ChainRecord) writable = chain.writableBytes;
-    else for (const b of chain.buffers) if (b.writable) writable += b.len;
+  /** Holds a chain the queue's walk just filled (records only: they go back to the pool). */
+  take(chain: ChainRecord): void {
     this.byId[chain.id] = chain;
-    this.writableLen[chain.id] = writable;
+    this.writableLen[chain.id] = chain.writableBytes;
     if (this.inOrder) this.order[(this.orderHead + this.held) % this.order.length] = chain.id;
     this.held++;
   }
@@ -85,11 +83,11 @@ export class OutstandingChains {
 
   /** Forgets a checked chain and gives its record back to the pool. */
   private forget(id: number): void {
-    const held = this.byId[id];
+    const held = this.byId[id]!; // checked: held
     this.byId[id] = undefined;
     this.held--;
     if (this.inOrder) this.orderHead = (this.orderHead + 1) % this.order.length;
-    if (held !== undefined) this.pool?.release(held);
+    this.pool?.release(held);
   }
 
   /** Checks and forgets one returned chain. Throws only on a device-model bug. */

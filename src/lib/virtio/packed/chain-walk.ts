@@ -2,8 +2,7 @@
 // list of ring descriptors linked by NEXT, or a single ring descriptor with INDIRECT naming a
 // table of packed descriptors. Every value comes from the driver, so each is checked before
 // it is used; the first violation is thrown as a VirtqError, which the device queue records.
-import { ChainBuilder, type ChainPool, checkBuffer } from '../chain-builder.ts';
-import type { DescriptorChain } from '../chain.ts';
+import { ChainBuilder, type ChainPool, type ChainRecord, checkBuffer } from '../chain-builder.ts';
 import { VirtqError } from '../errors.ts';
 import { type GuestMemory, READ } from '../memory.ts';
 import {
@@ -51,7 +50,7 @@ export function packedWalkScratch(mem: GuestMemory, limit: number, pool?: ChainP
 
 // #region walk-chain
 /** Walks and validates the buffer at ctx.head. Throws VirtqError; never reads outside memory. */
-export function walkPackedChain(ctx: WalkContext): DescriptorChain {
+export function walkPackedChain(ctx: WalkContext): ChainRecord {
   const { builder, desc } = ctx.scratch ?? packedWalkScratch(ctx.mem, ctx.limit);
   const ring = ctx.ring ?? ctx.mem.area(ctx.descAddr, descRingBytes(ctx.size));
   builder.begin();
@@ -62,7 +61,7 @@ export function walkPackedChain(ctx: WalkContext): DescriptorChain {
 // #endregion walk-chain
 
 // #region walk-direct
-function walkDirect(ctx: WalkContext, ring: DataView, desc: PackedDescFields, builder: ChainBuilder): DescriptorChain {
+function walkDirect(ctx: WalkContext, ring: DataView, desc: PackedDescFields, builder: ChainBuilder): ChainRecord {
   // The slot being read and its lap, moved along the list (the head position is the queue's).
   let index = ctx.head.index;
   let wrap = ctx.head.wrap;
@@ -108,7 +107,7 @@ function walkDirect(ctx: WalkContext, ring: DataView, desc: PackedDescFields, bu
 // #endregion walk-direct
 
 // #region walk-indirect
-function walkIndirect(ctx: WalkContext, desc: PackedDescFields, builder: ChainBuilder): DescriptorChain {
+function walkIndirect(ctx: WalkContext, desc: PackedDescFields, builder: ChainBuilder): ChainRecord {
   // #region check-indirect-negotiated
   // §2.8.19: INDIRECT needs VIRTIO_F_INDIRECT_DESC.
   if (!ctx.indirect) {

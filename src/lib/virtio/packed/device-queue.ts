@@ -4,7 +4,7 @@
 // device has taken and not yet returned. Nothing the driver writes can make it throw or read
 // outside guest memory: a violation becomes a recorded VirtqError and the queue stops.
 import type { DescriptorChain } from '../chain.ts';
-import { ChainPool, popped } from '../chain-builder.ts';
+import { ChainPool, type ChainRecord } from '../chain-builder.ts';
 import { isVirtqError, VirtqError } from '../errors.ts';
 import { hasFeature, VIRTIO_F_EVENT_IDX, VIRTIO_F_IN_ORDER, VIRTIO_F_INDIRECT_DESC } from '../feature-bits.ts';
 import { type GuestMemory, READ_WRITE } from '../memory.ts';
@@ -167,7 +167,7 @@ export class PackedDeviceQueue implements DeviceQueue {
       }
       // #endregion check-id-in-use
       this.take(chain);
-      return popped(chain);
+      return chain.popped;
     } catch (e) {
       if (!isVirtqError(e)) throw e; // a bug in this file, not something the driver did
       this.err = e;
@@ -176,7 +176,7 @@ export class PackedDeviceQueue implements DeviceQueue {
   }
   // #endregion device-pop
 
-  private take(chain: DescriptorChain): void {
+  private take(chain: ChainRecord): void {
     this.outstanding.take(chain);
     this.availPos.advance(chain.descCount, this.size);
     this.inFlight += chain.descCount;

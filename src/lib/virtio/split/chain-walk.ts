@@ -4,8 +4,7 @@
 // indirect table (§2.7.5.3), whose own chain, linked the same way, ends the buffer. Every
 // value comes from the driver, so each is checked before it is used; the first violation is
 // thrown as a VirtqError, which the device queue records.
-import { ChainBuilder, type ChainPool, checkBuffer } from '../chain-builder.ts';
-import type { DescriptorChain } from '../chain.ts';
+import { ChainBuilder, type ChainPool, type ChainRecord, checkBuffer } from '../chain-builder.ts';
 import { VirtqError } from '../errors.ts';
 import { type GuestMemory, READ } from '../memory.ts';
 import {
@@ -117,7 +116,7 @@ export function splitWalkScratch(mem: GuestMemory, limit: number, pool?: ChainPo
  * indirect table counts as the one entry that points at it). Throws VirtqError; never reads
  * outside guest memory.
  */
-export function walkSplitChain(ctx: SplitWalkContext): DescriptorChain {
+export function walkSplitChain(ctx: SplitWalkContext): ChainRecord {
   const { builder, desc } = ctx.scratch ?? splitWalkScratch(ctx.mem, ctx.limit);
   const table = ctx.table ?? ctx.mem.area(ctx.descAddr, descTableBytes(ctx.size));
   builder.begin();

@@ -4,7 +4,7 @@
 // and trusts nothing it reads: a violation becomes a recorded VirtqError and the queue stops
 // until the device is reset (§2.1.2).
 import type { DescriptorChain } from '../chain.ts';
-import { ChainPool, popped } from '../chain-builder.ts';
+import { ChainPool, type ChainRecord } from '../chain-builder.ts';
 import { isVirtqError, VirtqError } from '../errors.ts';
 import { hasFeature, VIRTIO_F_EVENT_IDX, VIRTIO_F_IN_ORDER, VIRTIO_F_INDIRECT_DESC } from '../feature-bits.ts';
 import type { GuestMemory } from '../memory.ts';
@@ -173,7 +173,7 @@ export class SplitDeviceQueue implements DeviceQueue {
       this.walk.head = head;
       const chain = walkSplitChain(this.walk);
       this.take(chain);
-      return popped(chain);
+      return chain.popped;
     } catch (e) {
       if (!isVirtqError(e)) throw e; // a bug in this file, not something the driver did
       this.err = e;
@@ -182,7 +182,7 @@ export class SplitDeviceQueue implements DeviceQueue {
   }
   // #endregion pop-avail
 
-  private take(chain: DescriptorChain): void {
+  private take(chain: ChainRecord): void {
     this.outstanding.take(chain);
     this.lastAvail = idxAdd(this.lastAvail, 1);
     // With VIRTIO_F_EVENT_IDX avail_event moves with the device, or the driver would stop
