@@ -102,3 +102,35 @@ describe('the single-page edition', () => {
     expect(paper).toBe('rgb(255, 255, 255)');
   });
 });
+
+describe('the single-page edition on screen', () => {
+  it('lays out only the chapters near the viewport, and all of them on paper', async () => {
+    const p = await browser.newPage({ viewport: { width: 412, height: 800 } });
+    await p.goto(server.url + '/print/');
+    const last = p.locator('article.print-chapter').last();
+    const rendered = () => last.evaluate((a) => a.querySelector('h1')!.checkVisibility({ contentVisibilityAuto: true }));
+    expect(await rendered()).toBe(false);
+    await last.evaluate((a) => a.scrollIntoView());
+    await expect.poll(rendered).toBe(true);
+    await p.emulateMedia({ media: 'print' });
+    expect(await p.locator('article.print-chapter').first().evaluate((a) => getComputedStyle(a).contentVisibility)).toBe('visible');
+    await p.close();
+  });
+
+  it('gives every chapter not yet laid out a height no less than its real one, even at 320 px', async () => {
+    const p = await browser.newPage({ viewport: { width: 320, height: 640 } });
+    await p.goto(server.url + '/print/');
+    // Every chapter and listing laid out, to measure the real heights against the estimates.
+    await p.addStyleTag({ content: '.print-chapter, .chapter figure.source pre { content-visibility: visible !important; }' });
+    const rows = await p.locator('article.print-chapter').evaluateAll((as) =>
+      as.map((a) => ({ id: a.id, real: a.getBoundingClientRect().height, estimate: Number(/auto (\d+)px/.exec(a.getAttribute('style') ?? '')?.[1]) })),
+    );
+    expect(rows.length).toBeGreaterThan(30);
+    const under = rows.filter((r) => !(r.estimate >= r.real)).map((r) => `${r.id}: ${Math.round(r.real)} px, estimated ${r.estimate}`);
+    expect(under).toEqual([]);
+    // And not wildly more: the scroll bar stays roughly right before chapters are laid out.
+    const total = (k: 'real' | 'estimate') => rows.reduce((n, r) => n + r[k], 0);
+    expect(total('estimate') / total('real')).toBeLessThan(1.6);
+    await p.close();
+  });
+});
