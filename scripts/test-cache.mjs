@@ -4,7 +4,7 @@
 // so a second `npm start` on an unchanged tree does not run the whole suite again.
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 
 const INPUTS = ['src', 'tests', 'examples', 'scripts', 'package-lock.json', 'vitest.config.ts', 'tsconfig.json'];
 
@@ -53,7 +53,7 @@ export function siteInputsKey(root = process.cwd(), reports = []) {
   hashFiles(h, root, [...INPUTS, ...SITE_INPUTS]);
   for (const report of reports) {
     h.update(`report ${report}\0`);
-    h.update(readFileSync(join(root, report)));
+    h.update(readFileSync(resolve(root, report))); // a report may be named by an absolute path
     h.update('\0');
   }
   return h.digest('hex');

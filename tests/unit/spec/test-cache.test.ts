@@ -54,6 +54,11 @@ describe('the built-site key', () => {
     expect(siteInputsKey(root, ['r/unit.json'])).not.toBe(k4);
   });
 
+  it('reads a report named by an absolute path as well as a relative one', () => {
+    const root = tree({ 'src/a.ts': 'a', 'r/unit.json': '{"n":1}' });
+    expect(siteInputsKey(root, [join(root, 'r/unit.json')])).not.toBe(siteInputsKey(root, []));
+  });
+
   it('names a missing test report rather than hashing around it', () => {
     const root = tree({ 'src/a.ts': 'a' });
     expect(() => siteInputsKey(root, ['r/none.json'])).toThrow(/none\.json/);
