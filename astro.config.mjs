@@ -6,13 +6,14 @@ import { rehypeSectionNumbers } from './src/lib/spec/rehype-section-numbers.ts';
 import { rehypeTermLinks } from './src/lib/spec/rehype-term-links.ts';
 import { classTokens, codeTheme } from './src/lib/spec/code-theme.ts';
 import { rehypeCornerCells } from './src/lib/spec/rehype-corner-cells.ts';
+import { rehypeScrollTables } from './src/lib/spec/rehype-scroll-tables.ts';
 
 export default defineConfig({
   site: 'https://avp-spec.example',
   trailingSlash: 'always',
   integrations: [mdx()],
   markdown: {
-    processor: unified({ rehypePlugins: [rehypeSectionNumbers, rehypeTermLinks, rehypeCornerCells] }),
+    processor: unified({ rehypePlugins: [rehypeSectionNumbers, rehypeTermLinks, rehypeCornerCells, rehypeScrollTables] }),
     // Code fences as Source and Example show code: classes, coloured by site.css (code-theme.ts).
     shikiConfig: { theme: codeTheme, transformers: [classTokens] },
   },
