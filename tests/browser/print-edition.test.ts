@@ -117,6 +117,15 @@ describe('the single-page edition on screen', () => {
     await p.close();
   });
 
+  it('prints code without token colours, so the whole edition stays under 60,000 elements', async () => {
+    const p = await browser.newPage();
+    await p.goto(server.url + '/print/');
+    expect(await p.locator('pre.shiki [class^="hl-"]').count()).toBe(0);
+    expect(await p.locator('pre.shiki .line').count()).toBeGreaterThan(10_000);
+    expect(await p.evaluate(() => document.querySelectorAll('*').length)).toBeLessThan(60_000);
+    await p.close();
+  });
+
   it('gives every chapter not yet laid out a height no less than its real one, even at 320 px', async () => {
     const p = await browser.newPage({ viewport: { width: 320, height: 640 } });
     await p.goto(server.url + '/print/');
