@@ -24,11 +24,11 @@ function run(cmd, args) {
 /** The report at `path` was written by a run of exactly the current inputs (its `.key` says so). */
 const reportOfThese = (path, key) => existsSync(path) && existsSync(`${path}.key`) && readFileSync(`${path}.key`, 'utf8') === key;
 
+const key = unitInputsKey();
 let results = process.env.AVP_TEST_RESULTS;
 if (!results) {
   results = UNIT_RESULTS;
   const keyFile = `${UNIT_RESULTS}.key`;
-  const key = unitInputsKey();
   if (reportOfThese(UNIT_RESULTS, key)) {
     console.log('build: reusing the unit suite run of these very inputs for the requirement traceability');
   } else {
@@ -47,7 +47,7 @@ if (!results) {
 }
 
 const SITE_KEY = 'dist/.avp-site-key';
-const siteKey = siteInputsKey(process.cwd(), results.split(','));
+const siteKey = siteInputsKey(process.cwd(), results.split(','), key);
 if (process.env.AVP_REBUILD !== '1' && existsSync('dist/index.html') && existsSync(SITE_KEY) && readFileSync(SITE_KEY, 'utf8') === siteKey) {
   console.log('build: dist/ was built from these very inputs and test reports; kept as it is (AVP_REBUILD=1 builds it again)');
   process.exit(0);

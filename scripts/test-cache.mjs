@@ -46,11 +46,13 @@ const SITE_INPUTS = ['astro.config.mjs', 'public'];
  * The key of a built site (`dist/`): the unit-suite inputs (code, chapters, scripts, the
  * dependencies), the site's own configuration and static files, and the test reports whose
  * results the traceability shows, in the order given. `npm run build` skips the Astro build,
- * the runner bundle and Pagefind when `dist/` was built under the same key.
+ * the runner bundle and Pagefind when `dist/` was built under the same key. `unitKey` is the
+ * unit-suite key when the caller has it already, so the inputs are not read twice.
  */
-export function siteInputsKey(root = process.cwd(), reports = []) {
+export function siteInputsKey(root = process.cwd(), reports = [], unitKey = unitInputsKey(root)) {
   const h = createHash('sha256');
-  hashFiles(h, root, [...INPUTS, ...SITE_INPUTS]);
+  h.update(`unit ${unitKey}\0`);
+  hashFiles(h, root, SITE_INPUTS);
   for (const report of reports) {
     h.update(`report ${report}\0`);
     h.update(readFileSync(resolve(root, report))); // a report may be named by an absolute path
