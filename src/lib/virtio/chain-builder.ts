@@ -9,11 +9,20 @@
 // entries are overwritten in place. A device model owns a chain from pop() until it pushes it.
 import type { ChainBuffer, DescriptorChain } from './chain.ts';
 import { VirtqError } from './errors.ts';
-import { type GuestMemory, joinU64, READ, WRITE } from './memory.ts';
+import { type GuestMemory, joinU64 } from './memory.ts';
+import * as memory from './memory.ts';
 import type { PopResult } from './queue.ts';
+
+// The access bits are copied into this module: an imported binding is live (a module may
+// reassign its exports), so V8 reads it through its module cell, checked for initialisation,
+// at every use, while a constant of this module's own is folded into add(), which runs for
+// every descriptor.
+const { READ, WRITE } = memory;
 
 /** The most bytes a chain may hold, all its buffers together (§2.7.5.2). */
 export const MAX_CHAIN_BYTES = 2 ** 32;
+/** 2^32: joins the two 32-bit halves of a ring's u64 address. */
+const HIGH_WORD = 0x1_0000_0000;
 
 // #region chain-record
 /** One buffer of a pooled chain, rewritten when its record is reused. */
@@ -111,24 +120,18 @@ export class ChainBuilder {
    */
   add(addrHigh: number, addrLow: number, len: number, writable: boolean): void {
     // §2.7.5.3.1 / §2.8.17: a chain can never be longer than the descriptors that exist.
-    if (++this.count > this.limit) {
-      throw new VirtqError('CHAIN_TOO_LONG', `chain exceeds ${this.limit} descriptors`);
-    }
+    if (++this.count > this.limit) throw chainTooLong(this.limit);
     // §2.7.4.2: device-readable descriptors precede device-writable ones.
-    if (!writable && this.sawWritable) {
-      throw new VirtqError('WRITE_THEN_READ', `device-readable descriptor after a device-writable one`);
-    }
-    this.sawWritable ||= writable;
+    if (writable) this.sawWritable = true;
+    else if (this.sawWritable) throw writeThenRead();
     // #region check-chain-bytes
     // §2.7.5.2: a chain holds at most 2^32 bytes in all, so that a 32-bit used length can
     // describe it. The packed ring has no such sentence; the AVP holds it to the same bound.
-    this.bytes += len;
-    if (this.bytes > MAX_CHAIN_BYTES) {
-      throw new VirtqError('CHAIN_TOO_LARGE', `chain holds more than 2^32 bytes (${this.bytes} after ${this.count} descriptors)`);
-    }
+    if ((this.bytes += len) > MAX_CHAIN_BYTES) throw chainTooLarge(this.bytes, this.count);
     // #endregion check-chain-bytes
-    const addr = checkBuffer(this.mem, addrHigh, addrLow, len, 'buffer', writable);
-    this.chain.setBuffer(this.count - 1, addr, len, writable);
+    // §2.7.5.1, §2.8.15: the buffer lies in guest memory the device may access that way.
+    if (!this.mem.containsU64(addrHigh, addrLow, len, writable ? WRITE : READ)) badBuffer(this.mem, addrHigh, addrLow, len, writable);
+    this.chain.setBuffer(this.count - 1, addrHigh * HIGH_WORD + addrLow, len, writable);
   }
 
   /** The finished chain; the builder moves on to a fresh record for the next one. */
@@ -143,6 +146,20 @@ export class ChainBuilder {
   }
 }
 // #endregion chain-builder
+
+// The errors are made out of line: a walk inlines add() whole only while it stays small.
+function chainTooLong(limit: number): VirtqError {
+  return new VirtqError('CHAIN_TOO_LONG', `chain exceeds ${limit} descriptors`);
+}
+function writeThenRead(): VirtqError {
+  return new VirtqError('WRITE_THEN_READ', `device-readable descriptor after a device-writable one`);
+}
+function badBuffer(mem: GuestMemory, addrHigh: number, addrLow: number, len: number, writable: boolean): never {
+  mem.fault(joinU64(addrHigh, addrLow), len, writable, 'buffer');
+}
+function chainTooLarge(bytes: number, count: number): VirtqError {
+  return new VirtqError('CHAIN_TOO_LARGE', `chain holds more than 2^32 bytes (${bytes} after ${count} descriptors)`);
+}
 
 // #region check-buffer
 /**

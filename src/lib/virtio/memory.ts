@@ -57,6 +57,13 @@ export class GuestMemory {
   private ends = new Float64Array(0);
   /** READ | WRITE, as each region allows. */
   private access = new Uint8Array(0);
+  /**
+   * The first region's bounds and access again, as plain fields: most guests have one region
+   * (and rings and buffers usually lie in the first), so a check usually needs no search.
+   */
+  private firstStart = 0;
+  private firstEnd = 0;
+  private firstAccess = 0;
 
   constructor(regions: MemoryRegion[]) {
     this.replaceRegions(regions);
@@ -92,6 +99,10 @@ export class GuestMemory {
     this.starts = Float64Array.from(sorted, (r) => r.base);
     this.ends = Float64Array.from(sorted, (r) => r.base + r.bytes.length);
     this.access = Uint8Array.from(sorted, (r) => (r.readable === false ? 0 : READ) | (r.writable === false ? 0 : WRITE));
+    // With no regions at all, an end below every start: no range matches.
+    this.firstStart = sorted.length > 0 ? this.starts[0] : 0;
+    this.firstEnd = sorted.length > 0 ? this.ends[0] : -1;
+    this.firstAccess = sorted.length > 0 ? this.access[0] : 0;
   }
 
   /** One zero-filled region of `size` bytes at guest address `base`. */
@@ -180,8 +191,13 @@ export class GuestMemory {
     // regionOf, nothing here needs to rule out fractions or negative lengths.
     if (high >= HIGH_WORD_LIMIT) return false;
     const addr = high * HIGH_WORD + low;
-    const end = addr + len;
-    for (let i = 0; i < this.starts.length; i++) {
+    if (addr >= this.firstStart && addr + len <= this.firstEnd) return (this.firstAccess & need) === need;
+    return this.inLaterRegion(addr, addr + len, need);
+  }
+
+  /** The search past the first region, kept apart so that containsU64 stays small enough to inline. */
+  private inLaterRegion(addr: number, end: number, need: Access): boolean {
+    for (let i = 1; i < this.starts.length; i++) {
       if (addr >= this.starts[i] && end <= this.ends[i]) return (this.access[i] & need) === need;
     }
     return false;

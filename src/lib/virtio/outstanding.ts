@@ -61,15 +61,13 @@ export class OutstandingChains {
    */
   private check(chain: DescriptorChain, writtenLen: number, position: number): boolean {
     const held = this.byId[chain.id];
-    if (held === undefined || held.descCount !== chain.descCount) {
-      throw new Error(`push: ${this.idName} ${chain.id} is not an outstanding chain of this queue`);
-    }
+    if (held === undefined || held.descCount !== chain.descCount) throw this.notOutstanding(chain.id);
     const writableLen = this.writableLen[chain.id];
     // #region check-used-length
     // The used length is a 32-bit field (§2.7.8, §2.8.13): a length it cannot hold is refused
     // here, never truncated into the ring.
     if (!Number.isInteger(writtenLen) || writtenLen < 0 || writtenLen > writableLen || writtenLen > MAX_USED_LEN) {
-      throw new RangeError(`push: writtenLen ${writtenLen} is not in 0..${Math.min(writableLen, MAX_USED_LEN)}`);
+      throw badUsedLength(writtenLen, writableLen);
     }
     // #endregion check-used-length
     if (this.inOrder) {
@@ -79,6 +77,10 @@ export class OutstandingChains {
       }
     }
     return writtenLen === writableLen;
+  }
+
+  private notOutstanding(id: number): Error {
+    return new Error(`push: ${this.idName} ${id} is not an outstanding chain of this queue`);
   }
 
   /** Forgets a checked chain and gives its record back to the pool. */
@@ -106,7 +108,7 @@ export class OutstandingChains {
     const full: boolean[] = [];
     for (let i = 0; i < entries.length; i++) {
       const { chain, writtenLen } = entries[i];
-      if (seen.has(chain.id)) throw new Error(`push: ${this.idName} ${chain.id} is not an outstanding chain of this queue`);
+      if (seen.has(chain.id)) throw this.notOutstanding(chain.id);
       full.push(this.check(chain, writtenLen, i));
       seen.add(chain.id);
     }
@@ -115,3 +117,8 @@ export class OutstandingChains {
   }
 }
 // #endregion outstanding
+
+// Made out of line: push() inlines the check whole only while it stays small.
+function badUsedLength(writtenLen: number, writableLen: number): RangeError {
+  return new RangeError(`push: writtenLen ${writtenLen} is not in 0..${Math.min(writableLen, MAX_USED_LEN)}`);
+}

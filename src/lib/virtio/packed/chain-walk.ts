@@ -5,16 +5,15 @@
 import { ChainBuilder, type ChainPool, type ChainRecord, checkBuffer } from '../chain-builder.ts';
 import { VirtqError } from '../errors.ts';
 import { type GuestMemory, READ } from '../memory.ts';
-import {
-  descRingBytes,
-  PACKED_DESC_SIZE,
-  PackedDescFields,
-  readPackedDescInto,
-  VIRTQ_DESC_F_INDIRECT,
-  VIRTQ_DESC_F_NEXT,
-  VIRTQ_DESC_F_WRITE,
-} from './layout.ts';
+import { descRingBytes, PackedDescFields, readPackedDescInto } from './layout.ts';
+import * as layout from './layout.ts';
 import { isAvailable, type RingPosition } from './wrap-counter.ts';
+
+// The layout's constants are copied into this module: an imported binding is live (a module
+// may reassign its exports), so V8 reads it through its module cell, checked for
+// initialisation, at every use, while a constant of this module's own is folded into the
+// compiled walk, which reads them for every descriptor.
+const { PACKED_DESC_SIZE, VIRTQ_DESC_F_INDIRECT, VIRTQ_DESC_F_NEXT, VIRTQ_DESC_F_WRITE } = layout;
 
 export interface WalkContext {
   readonly mem: GuestMemory;
@@ -69,9 +68,7 @@ function walkDirect(ctx: WalkContext, ring: DataView, desc: PackedDescFields, bu
   for (;;) {
     // #region check-indirect-in-list
     // §2.8.19: an INDIRECT descriptor may not be part of a NEXT-linked list.
-    if (desc.flags & VIRTQ_DESC_F_INDIRECT) {
-      throw new VirtqError('INDIRECT_WITH_NEXT', `slot ${index}: INDIRECT descriptor inside a NEXT-linked list`);
-    }
+    if (desc.flags & VIRTQ_DESC_F_INDIRECT) throw indirectInList(index);
     // #endregion check-indirect-in-list
     // Length, address range and read-before-write order: §2.8.5, §2.8.17.
     builder.add(desc.addrHigh, desc.addrLow, desc.len, (desc.flags & VIRTQ_DESC_F_WRITE) !== 0);
@@ -79,25 +76,19 @@ function walkDirect(ctx: WalkContext, ring: DataView, desc: PackedDescFields, bu
     if (!(desc.flags & VIRTQ_DESC_F_NEXT)) break;
     // #region check-list-length
     // §2.8.17: a list is never longer than the queue size, so NEXT on the size-th is wrong.
-    if (count >= ctx.size) {
-      throw new VirtqError('CHAIN_TOO_LONG', `list still continues after ${count} descriptors (queue size ${ctx.size})`);
-    }
+    if (count >= ctx.size) throw listTooLong(count, ctx.size);
     // #endregion check-list-length
     // #region check-next-available
     // §2.8.17: the whole list is available before its head. The next slot must be one the
     // driver could have filled (not one the device still holds) and must carry the flags
     // of an available descriptor for the lap it is in (§2.8.1).
-    if (count >= ctx.room) {
-      throw new VirtqError('CHAIN_INCOMPLETE', `list runs into slots the device has not yet marked used`);
-    }
+    if (count >= ctx.room) throw listIncomplete(`list runs into slots the device has not yet marked used`);
     if (++index === ctx.size) {
       index = 0;
       wrap = !wrap; // §2.8.1: the lap changes where the ring wraps
     }
     readPackedDescInto(ring, index * PACKED_DESC_SIZE, desc);
-    if (!isAvailable(desc.flags, wrap)) {
-      throw new VirtqError('CHAIN_INCOMPLETE', `NEXT leads to slot ${index}, which is not available`);
-    }
+    if (!isAvailable(desc.flags, wrap)) throw listIncomplete(`NEXT leads to slot ${index}, which is not available`);
     // #endregion check-next-available
   }
   // §2.8.6: the buffer ID travels in the last descriptor of the list.
@@ -162,8 +153,17 @@ function walkIndirect(ctx: WalkContext, desc: PackedDescFields, builder: ChainBu
 // #region check-buffer-id
 function checkBufferId(id: number, size: number): void {
   // Buffer ID (§2.8.13, §2.8.21.1): IDs index per-buffer state of size entries, so they are below the size.
-  if (id >= size) {
-    throw new VirtqError('BUFFER_ID_OUT_OF_RANGE', `buffer ID ${id} >= queue size ${size}`);
-  }
+  if (id >= size) throw new VirtqError('BUFFER_ID_OUT_OF_RANGE', `buffer ID ${id} >= queue size ${size}`);
 }
 // #endregion check-buffer-id
+
+// The list's errors are made out of line: the walk is inlined into pop() only while it stays small.
+function indirectInList(index: number): VirtqError {
+  return new VirtqError('INDIRECT_WITH_NEXT', `slot ${index}: INDIRECT descriptor inside a NEXT-linked list`);
+}
+function listTooLong(count: number, size: number): VirtqError {
+  return new VirtqError('CHAIN_TOO_LONG', `list still continues after ${count} descriptors (queue size ${size})`);
+}
+function listIncomplete(why: string): VirtqError {
+  return new VirtqError('CHAIN_INCOMPLETE', why);
+}

@@ -162,9 +162,7 @@ export class PackedDeviceQueue implements DeviceQueue {
       // #region check-id-in-use
       // A buffer ID (§2.8.13, §2.8.21.1) names one outstanding buffer: the used descriptor carries nothing else the
       // driver could tell two buffers apart by, and in-order batches are counted from it.
-      if (this.outstanding.has(chain.id)) {
-        throw new VirtqError('BUFFER_ID_IN_USE', `buffer ID ${chain.id} is already outstanding`);
-      }
+      if (this.outstanding.has(chain.id)) throw idInUse(chain.id);
       // #endregion check-id-in-use
       this.take(chain);
       return chain.popped;
@@ -270,4 +268,9 @@ export class PackedDeviceQueue implements DeviceQueue {
   get outstandingCount(): number {
     return this.outstanding.size;
   }
+}
+
+// Made out of line, so that pop() stays small enough to inline the walk.
+function idInUse(id: number): VirtqError {
+  return new VirtqError('BUFFER_ID_IN_USE', `buffer ID ${id} is already outstanding`);
 }

@@ -2,7 +2,13 @@
 // walks, starting at 1 and flipping every time that position passes the last ring slot. The
 // AVAIL and USED flag bits of a descriptor are read against such a counter: that is the only
 // way either side can tell a fresh descriptor from one left over from the previous lap.
-import { VIRTQ_DESC_F_AVAIL, VIRTQ_DESC_F_USED } from './layout.ts';
+import * as layout from './layout.ts';
+
+// The layout's constants are copied into this module: an imported binding is live (a module
+// may reassign its exports), so V8 reads it through its module cell, checked for
+// initialisation, at every use, while a constant of this module's own is folded into the
+// compiled code, which reads them for every descriptor.
+const { VIRTQ_DESC_F_AVAIL, VIRTQ_DESC_F_USED } = layout;
 
 // #region ring-position
 /** A slot index together with the wrap counter that belongs to it. */

@@ -7,15 +7,14 @@
 import { ChainBuilder, type ChainPool, type ChainRecord, checkBuffer } from '../chain-builder.ts';
 import { VirtqError } from '../errors.ts';
 import { type GuestMemory, READ } from '../memory.ts';
-import {
-  descTableBytes,
-  readSplitDescInto,
-  SPLIT_DESC_SIZE,
-  SplitDescFields,
-  VIRTQ_DESC_F_INDIRECT,
-  VIRTQ_DESC_F_NEXT,
-  VIRTQ_DESC_F_WRITE,
-} from './layout.ts';
+import { descTableBytes, readSplitDescInto, SplitDescFields } from './layout.ts';
+import * as layout from './layout.ts';
+
+// The layout's constants are copied into this module: an imported binding is live (a module
+// may reassign its exports), so V8 reads it through its module cell, checked for
+// initialisation, at every use, while a constant of this module's own is folded into the
+// compiled walk, which reads them for every descriptor.
+const { DESC_OFF_ADDR, DESC_OFF_FLAGS, DESC_OFF_LEN, DESC_OFF_NEXT, SPLIT_DESC_SIZE, VIRTQ_DESC_F_INDIRECT, VIRTQ_DESC_F_NEXT, VIRTQ_DESC_F_WRITE } = layout;
 
 /** Marks of the descriptors one walk has visited, reused across walks (no per-pop allocation). */
 export class VisitMarks {
@@ -117,40 +116,60 @@ export function splitWalkScratch(mem: GuestMemory, limit: number, pool?: ChainPo
  * outside guest memory.
  */
 export function walkSplitChain(ctx: SplitWalkContext): ChainRecord {
-  const { builder, desc } = ctx.scratch ?? splitWalkScratch(ctx.mem, ctx.limit);
   const table = ctx.table ?? ctx.mem.area(ctx.descAddr, descTableBytes(ctx.size));
+  return walkSplitChainIn(ctx, table, ctx.scratch ?? splitWalkScratch(ctx.mem, ctx.limit));
+}
+
+/** The walk itself, over the descriptor table's view and with the queue's scratch (what pop() calls). */
+export function walkSplitChainIn(ctx: SplitWalkContext, table: DataView, scratch: SplitWalkScratch): ChainRecord {
+  const { marks, size, head } = ctx;
+  const builder = scratch.builder;
   builder.begin();
-  ctx.marks.begin();
-  let index = ctx.head;
+  marks.begin();
+  let index = head;
   let count = 0;
   for (;;) {
     // §2.7.5.2: a chain never revisits a descriptor ("loops are forbidden").
-    if (!ctx.marks.visit(index)) {
-      throw new VirtqError('DESC_LOOP', `descriptor ${index} appears twice in the chain of head ${ctx.head}`);
-    }
-    readSplitDescInto(table, index * SPLIT_DESC_SIZE, desc);
+    if (!marks.visit(index)) throw descLoop(index, head);
+    // struct virtq_desc (§2.7.5), its u64 address as two halves: no BigInt on this path.
+    const at = index * SPLIT_DESC_SIZE;
+    const flags = table.getUint16(at + DESC_OFF_FLAGS, true);
     count++;
     // §2.7.5.3.2: zero or more ordinary descriptors may be followed by one indirect one.
-    if (desc.flags & VIRTQ_DESC_F_INDIRECT) {
-      walkIndirect(ctx, desc, index, builder);
+    if (flags & VIRTQ_DESC_F_INDIRECT) {
+      walkIndirect(ctx, table, index, scratch);
       break;
     }
     // Length limit, address range and read-before-write order: §2.7.4.2, §2.7.5.3.1.
-    builder.add(desc.addrHigh, desc.addrLow, desc.len, (desc.flags & VIRTQ_DESC_F_WRITE) !== 0);
-    if (!(desc.flags & VIRTQ_DESC_F_NEXT)) break;
+    builder.add(
+      table.getUint32(at + DESC_OFF_ADDR + 4, true),
+      table.getUint32(at + DESC_OFF_ADDR, true),
+      table.getUint32(at + DESC_OFF_LEN, true),
+      (flags & VIRTQ_DESC_F_WRITE) !== 0,
+    );
+    if (!(flags & VIRTQ_DESC_F_NEXT)) break;
     // §2.7.5: `next` indexes the descriptor table, which has exactly size entries.
-    if (desc.next >= ctx.size) {
-      throw new VirtqError('NEXT_OUT_OF_RANGE', `descriptor ${index}: next ${desc.next} >= queue size ${ctx.size}`);
-    }
-    index = desc.next;
+    const next = table.getUint16(at + DESC_OFF_NEXT, true);
+    if (next >= size) throw nextOutOfRange(index, next, size);
+    index = next;
   }
-  return builder.finish(ctx.head, count);
+  return builder.finish(head, count);
 }
 // #endregion walk-chain
 
+// Errors are made out of line: the walk is inlined into pop() only while it stays small.
+function descLoop(index: number, head: number): VirtqError {
+  return new VirtqError('DESC_LOOP', `descriptor ${index} appears twice in the chain of head ${head}`);
+}
+function nextOutOfRange(index: number, next: number, size: number): VirtqError {
+  return new VirtqError('NEXT_OUT_OF_RANGE', `descriptor ${index}: next ${next} >= queue size ${size}`);
+}
+
 // #region indirect-table
-/** Appends the chain of the indirect table `desc` points at (§2.7.5.3) to `builder`. */
-function walkIndirect(ctx: SplitWalkContext, desc: SplitDescFields, index: number, builder: ChainBuilder): void {
+/** Appends the chain of the indirect table that descriptor `index` of `ring` points at (§2.7.5.3). */
+function walkIndirect(ctx: SplitWalkContext, ring: DataView, index: number, scratch: SplitWalkScratch): void {
+  const { desc, builder } = scratch;
+  readSplitDescInto(ring, index * SPLIT_DESC_SIZE, desc);
   // §2.7.5.3.1: INDIRECT needs VIRTIO_F_INDIRECT_DESC.
   if (!ctx.indirect) {
     throw new VirtqError('INDIRECT_NOT_NEGOTIATED', `descriptor ${index}: INDIRECT without VIRTIO_F_INDIRECT_DESC`);
@@ -171,7 +190,7 @@ function walkIndirect(ctx: SplitWalkContext, desc: SplitDescFields, index: numbe
   const region = ctx.mem.regionAt(tableAddr, desc.len, READ);
   const table = ctx.mem.view(region);
   const tableAt = tableAddr - ctx.mem.start(region);
-  const marks = ctx.scratch?.tableMarks ?? new TableMarks();
+  const marks = scratch.tableMarks;
   marks.begin(entries);
   const entry = desc; // the table's entries are read into the same fields: the ring's descriptor is done with
   let i = 0;

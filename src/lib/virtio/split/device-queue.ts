@@ -10,7 +10,7 @@ import { hasFeature, VIRTIO_F_EVENT_IDX, VIRTIO_F_IN_ORDER, VIRTIO_F_INDIRECT_DE
 import type { GuestMemory } from '../memory.ts';
 import { OutstandingChains } from '../outstanding.ts';
 import { type DeviceQueue, EMPTY, type PopResult, type QueueConfig } from '../queue.ts';
-import { type SplitWalkContext, splitWalkScratch, VisitMarks, walkSplitChain } from './chain-walk.ts';
+import { type SplitWalkContext, type SplitWalkScratch, splitWalkScratch, VisitMarks, walkSplitChainIn } from './chain-walk.ts';
 import { shouldNotify } from './event-idx.ts';
 import {
   availEntryIn,
@@ -61,6 +61,8 @@ export class SplitDeviceQueue implements DeviceQueue {
   private readonly limit: number;
   /** The walk's context, made once: pop() only sets the head (no allocation per chain). */
   private readonly walk: { -readonly [K in keyof SplitWalkContext]: SplitWalkContext[K] };
+  /** The walk's builder and scratch, reused by every pop(). */
+  private readonly scratch: SplitWalkScratch;
   /** Free-running index of the next available-ring entry to read (last_avail_idx). */
   private lastAvail = 0;
   /**
@@ -97,8 +99,8 @@ export class SplitDeviceQueue implements DeviceQueue {
       limit: this.limit,
       indirect: this.indirect,
       marks: new VisitMarks(slots),
-      scratch: splitWalkScratch(mem, this.limit, pool),
     };
+    this.scratch = splitWalkScratch(mem, this.limit, pool);
     if (opts.start) {
       // A bad start state is the caller's (the platform's) mistake, not the driver's: thrown.
       checkSplitRingState(opts.start, config.size);
@@ -129,7 +131,6 @@ export class SplitDeviceQueue implements DeviceQueue {
   private checkRing(): void {
     this.ringGeneration = this.mem.generation;
     this.ring = splitRingViews(this.mem, this.config);
-    this.walk.table = this.ring.desc;
   }
   // #endregion check-ring
 
@@ -155,23 +156,17 @@ export class SplitDeviceQueue implements DeviceQueue {
         if (pending === 0) return EMPTY;
         // §2.7.6.1, §2.7.13.3: idx only grows, and the ring never holds more than size entries
         // the device has not read; a larger distance is a jump, or idx going backwards.
-        if (pending > this.size) {
-          throw new VirtqError('AVAIL_IDX_JUMP', `avail idx ${availIdx} is ${pending} entries past ${this.lastAvail} (queue size ${this.size})`);
-        }
+        if (pending > this.size) throw availIdxJump(availIdx, this.lastAvail, this.size);
         this.availSeen = availIdx;
       }
       const head = availEntryIn(this.ring.avail, idxSlot(this.lastAvail, this.size));
       // §2.7.6: an entry is the index of a chain's head in the descriptor table.
-      if (head >= this.size) {
-        throw new VirtqError('HEAD_OUT_OF_RANGE', `avail entry ${this.lastAvail}: head ${head} >= queue size ${this.size}`);
-      }
+      if (head >= this.size) throw headOutOfRange(this.lastAvail, head, this.size);
       // §2.7.13.1: buffers go into free descriptors. The head is the buffer's ID in the used ring
       // (§2.7.8), so one the device still holds would make two buffers indistinguishable.
-      if (this.outstanding.has(head)) {
-        throw new VirtqError('BUFFER_ID_IN_USE', `head ${head} is made available again before the device returned it`);
-      }
+      if (this.outstanding.has(head)) throw headInUse(head);
       this.walk.head = head;
-      const chain = walkSplitChain(this.walk);
+      const chain = walkSplitChainIn(this.walk, this.ring.desc, this.scratch);
       this.take(chain);
       return chain.popped;
     } catch (e) {
@@ -275,4 +270,15 @@ export class SplitDeviceQueue implements DeviceQueue {
     setAvailEventIn(this.ring.used, this.size, this.notificationsOn ? this.lastAvail : idxAdd(this.lastAvail, IDX_MODULUS / 2));
   }
   // #endregion device-notify
+}
+
+// The errors pop() records, made out of line so that pop() stays small enough to inline the walk.
+function availIdxJump(availIdx: number, lastAvail: number, size: number): VirtqError {
+  return new VirtqError('AVAIL_IDX_JUMP', `avail idx ${availIdx} is ${idxDistance(lastAvail, availIdx)} entries past ${lastAvail} (queue size ${size})`);
+}
+function headOutOfRange(lastAvail: number, head: number, size: number): VirtqError {
+  return new VirtqError('HEAD_OUT_OF_RANGE', `avail entry ${lastAvail}: head ${head} >= queue size ${size}`);
+}
+function headInUse(head: number): VirtqError {
+  return new VirtqError('BUFFER_ID_IN_USE', `head ${head} is made available again before the device returned it`);
 }
