@@ -21,6 +21,9 @@ const { READ, WRITE } = memory;
 
 /** The most bytes a chain may hold, all its buffers together (§2.7.5.2). */
 export const MAX_CHAIN_BYTES = 2 ** 32;
+/** Where addr and len lie in a descriptor of either ring (§2.7.5, §2.8.13). */
+const DESC_ADDR = 0;
+const DESC_LEN = 8;
 /** 2^32: joins the two 32-bit halves of a ring's u64 address. */
 const HIGH_WORD = 0x1_0000_0000;
 
@@ -132,6 +135,15 @@ export class ChainBuilder {
     // §2.7.5.1, §2.8.15: the buffer lies in guest memory the device may access that way.
     if (!this.mem.containsU64(addrHigh, addrLow, len, writable ? WRITE : READ)) badBuffer(this.mem, addrHigh, addrLow, len, writable);
     this.chain.setBuffer(this.count - 1, addrHigh * HIGH_WORD + addrLow, len, writable);
+  }
+
+  /**
+   * Adds the buffer of the descriptor at byte `at` of `table`. Descriptors of both rings begin
+   * with le64 addr and le32 len (struct virtq_desc §2.7.5, struct pvirtq_desc §2.8.13); their
+   * flags lie in different places, so the walk reads them and says whether it is writable.
+   */
+  addDescriptor(table: DataView, at: number, writable: boolean): void {
+    this.add(table.getUint32(at + DESC_ADDR + 4, true), table.getUint32(at + DESC_ADDR, true), table.getUint32(at + DESC_LEN, true), writable);
   }
 
   /** The finished chain; the builder moves on to a fresh record for the next one. */

@@ -13,7 +13,7 @@ import { isAvailable, type RingPosition } from './wrap-counter.ts';
 // may reassign its exports), so V8 reads it through its module cell, checked for
 // initialisation, at every use, while a constant of this module's own is folded into the
 // compiled walk, which reads them for every descriptor.
-const { PACKED_DESC_SIZE, VIRTQ_DESC_F_INDIRECT, VIRTQ_DESC_F_NEXT, VIRTQ_DESC_F_WRITE } = layout;
+const { DESC_OFF_FLAGS, DESC_OFF_ID, PACKED_DESC_SIZE, VIRTQ_DESC_F_INDIRECT, VIRTQ_DESC_F_NEXT, VIRTQ_DESC_F_WRITE } = layout;
 
 export interface WalkContext {
   readonly mem: GuestMemory;
@@ -50,50 +50,68 @@ export function packedWalkScratch(mem: GuestMemory, limit: number, pool?: ChainP
 // #region walk-chain
 /** Walks and validates the buffer at ctx.head. Throws VirtqError; never reads outside memory. */
 export function walkPackedChain(ctx: WalkContext): ChainRecord {
-  const { builder, desc } = ctx.scratch ?? packedWalkScratch(ctx.mem, ctx.limit);
   const ring = ctx.ring ?? ctx.mem.area(ctx.descAddr, descRingBytes(ctx.size));
-  builder.begin();
-  readPackedDescInto(ring, ctx.head.index * PACKED_DESC_SIZE, desc);
-  if (desc.flags & VIRTQ_DESC_F_INDIRECT) return walkIndirect(ctx, desc, builder);
-  return walkDirect(ctx, ring, desc, builder);
+  const flags = ring.getUint16(ctx.head.index * PACKED_DESC_SIZE + DESC_OFF_FLAGS, true);
+  return walkPackedChainIn(ctx, ring, flags, ctx.scratch ?? packedWalkScratch(ctx.mem, ctx.limit));
+}
+
+/**
+ * The walk itself (what pop() calls), over the descriptor ring's view, with the head's flags as
+ * the caller read them to see it available, and with the queue's scratch.
+ */
+export function walkPackedChainIn(ctx: WalkContext, ring: DataView, flags: number, scratch: PackedWalkScratch): ChainRecord {
+  scratch.builder.begin();
+  if (flags & VIRTQ_DESC_F_INDIRECT) {
+    readPackedDescInto(ring, ctx.head.index * PACKED_DESC_SIZE, scratch.desc);
+    scratch.desc.flags = flags; // the flags judged available, not a second read
+    return walkIndirect(ctx, scratch.desc, scratch.builder);
+  }
+  return walkDirect(ctx, ring, flags, scratch.builder);
 }
 // #endregion walk-chain
 
 // #region walk-direct
-function walkDirect(ctx: WalkContext, ring: DataView, desc: PackedDescFields, builder: ChainBuilder): ChainRecord {
+/** `headFlags`: the flags of the list's first descriptor, as the caller read them. */
+function walkDirect(ctx: WalkContext, ring: DataView, headFlags: number, builder: ChainBuilder): ChainRecord {
+  const { size, room } = ctx;
   // The slot being read and its lap, moved along the list (the head position is the queue's).
   let index = ctx.head.index;
   let wrap = ctx.head.wrap;
   let count = 0;
+  // Each descriptor's flags are read once, where its availability is decided, and used from there.
+  let flags = headFlags;
   for (;;) {
+    // struct pvirtq_desc (§2.8.13), its u64 address as two halves: no BigInt on this path.
+    const at = index * PACKED_DESC_SIZE;
     // #region check-indirect-in-list
     // §2.8.19: an INDIRECT descriptor may not be part of a NEXT-linked list.
-    if (desc.flags & VIRTQ_DESC_F_INDIRECT) throw indirectInList(index);
+    if (flags & VIRTQ_DESC_F_INDIRECT) throw indirectInList(index);
     // #endregion check-indirect-in-list
     // Length, address range and read-before-write order: §2.8.5, §2.8.17.
-    builder.add(desc.addrHigh, desc.addrLow, desc.len, (desc.flags & VIRTQ_DESC_F_WRITE) !== 0);
+    builder.addDescriptor(ring, at, (flags & VIRTQ_DESC_F_WRITE) !== 0);
     count++;
-    if (!(desc.flags & VIRTQ_DESC_F_NEXT)) break;
+    if (!(flags & VIRTQ_DESC_F_NEXT)) break;
     // #region check-list-length
     // §2.8.17: a list is never longer than the queue size, so NEXT on the size-th is wrong.
-    if (count >= ctx.size) throw listTooLong(count, ctx.size);
+    if (count >= size) throw listTooLong(count, size);
     // #endregion check-list-length
     // #region check-next-available
     // §2.8.17: the whole list is available before its head. The next slot must be one the
     // driver could have filled (not one the device still holds) and must carry the flags
     // of an available descriptor for the lap it is in (§2.8.1).
-    if (count >= ctx.room) throw listIncomplete(`list runs into slots the device has not yet marked used`);
-    if (++index === ctx.size) {
+    if (count >= room) throw listIncomplete(`list runs into slots the device has not yet marked used`);
+    if (++index === size) {
       index = 0;
       wrap = !wrap; // §2.8.1: the lap changes where the ring wraps
     }
-    readPackedDescInto(ring, index * PACKED_DESC_SIZE, desc);
-    if (!isAvailable(desc.flags, wrap)) throw listIncomplete(`NEXT leads to slot ${index}, which is not available`);
+    flags = ring.getUint16(index * PACKED_DESC_SIZE + DESC_OFF_FLAGS, true);
+    if (!isAvailable(flags, wrap)) throw listIncomplete(`NEXT leads to slot ${index}, which is not available`);
     // #endregion check-next-available
   }
   // §2.8.6: the buffer ID travels in the last descriptor of the list.
-  checkBufferId(desc.id, ctx.size);
-  return builder.finish(desc.id, count);
+  const id = ring.getUint16(index * PACKED_DESC_SIZE + DESC_OFF_ID, true);
+  checkBufferId(id, size);
+  return builder.finish(id, count);
 }
 // #endregion walk-direct
 
@@ -130,19 +148,18 @@ function walkIndirect(ctx: WalkContext, desc: PackedDescFields, builder: ChainBu
   // #endregion check-indirect-entries
   // The ID is the ring descriptor's; the IDs inside the table are reserved (§2.8.7).
   const id = desc.id;
-  const entry = desc; // the entries are read into the same fields: the ring descriptor is done with
   // The whole table is guest memory: its entries are read from its region without a check each.
   const region = ctx.mem.regionAt(table, desc.len, READ);
   const view = ctx.mem.view(region);
   const tableAt = table - ctx.mem.start(region);
   for (let i = 0; i < entries; i++) {
-    readPackedDescInto(view, tableAt + i * PACKED_DESC_SIZE, entry);
+    const at = tableAt + i * PACKED_DESC_SIZE;
     // #region ignore-reserved-flags
     // §2.8.7: in a packed table only WRITE has a meaning; every other flag bit (NEXT and
     // INDIRECT included) is reserved and ignored by the device, and the entries follow each
     // other by position. So an entry with INDIRECT set is an ordinary buffer here, unlike the
     // split ring, where the driver rule of §2.7.5.3.1 lets the device report NESTED_INDIRECT.
-    builder.add(entry.addrHigh, entry.addrLow, entry.len, (entry.flags & VIRTQ_DESC_F_WRITE) !== 0);
+    builder.addDescriptor(view, at, (view.getUint16(at + DESC_OFF_FLAGS, true) & VIRTQ_DESC_F_WRITE) !== 0);
     // #endregion ignore-reserved-flags
   }
   checkBufferId(id, ctx.size);

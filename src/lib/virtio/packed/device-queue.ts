@@ -10,23 +10,26 @@ import { hasFeature, VIRTIO_F_EVENT_IDX, VIRTIO_F_IN_ORDER, VIRTIO_F_INDIRECT_DE
 import { type GuestMemory, READ_WRITE } from '../memory.ts';
 import { OutstandingChains } from '../outstanding.ts';
 import { type DeviceQueue, EMPTY, type PopResult, type QueueConfig } from '../queue.ts';
-import { packedWalkScratch, walkPackedChain, type WalkContext } from './chain-walk.ts';
+import { type PackedWalkScratch, packedWalkScratch, walkPackedChainIn, type WalkContext } from './chain-walk.ts';
 import { readEventSuppression, shouldNotify, writeEventSuppression } from './event-suppression.ts';
 import {
   checkPackedLayout,
   descRingBytes,
-  PACKED_DESC_SIZE,
   packedFlagsIn,
   setPackedFlagsIn,
   RING_EVENT_FLAGS_DESC,
   RING_EVENT_FLAGS_DISABLE,
   RING_EVENT_FLAGS_ENABLE,
-  VIRTQ_DESC_F_WRITE,
   writePackedUsedBody,
   isValidPackedQueueSize,
 } from './layout.ts';
+import * as layout from './layout.ts';
 import { isAvailable, RingPosition, usedFlags } from './wrap-counter.ts';
 import { checkPackedRingState, packedInFlight, type PackedRingState } from '../ring-state.ts';
+
+// Copied into this module, as in chain-walk.ts: pop() and push() use them for every buffer, and
+// an imported binding is read through its module cell at every use.
+const { PACKED_DESC_SIZE, VIRTQ_DESC_F_WRITE } = layout;
 
 export interface PackedDeviceOptions {
   /** The most descriptors the device accepts in one list (§2.8.18); default and cap: the queue size. */
@@ -69,6 +72,8 @@ export class PackedDeviceQueue implements DeviceQueue {
   private ringGeneration = 0;
   /** The walk's context, made once: pop() only sets the room (no allocation per chain). */
   private readonly walk: { -readonly [K in keyof WalkContext]: WalkContext[K] };
+  /** The walk's builder and scratch, reused by every pop(). */
+  private readonly scratch: PackedWalkScratch;
 
   /** Where the device stands on the ring (§2.8.1), for inspection: next slot to read, next to write, and the Device Ring Wrap Counter. */
   ringState(): PackedRingState {
@@ -93,8 +98,8 @@ export class PackedDeviceQueue implements DeviceQueue {
       room: 0,
       limit: this.limit,
       indirect: this.indirect,
-      scratch: packedWalkScratch(mem, this.limit, pool),
     };
+    this.scratch = packedWalkScratch(mem, this.limit, pool);
     if (opts.start) {
       // A bad start state is the caller's (the platform's) mistake, not the driver's: thrown.
       checkPackedRingState(opts.start, config.size);
@@ -132,7 +137,6 @@ export class PackedDeviceQueue implements DeviceQueue {
     this.ringGeneration = this.mem.generation;
     checkPackedLayout(this.mem, this.config);
     this.ring = this.mem.area(this.config.descAddr, descRingBytes(this.size), READ_WRITE);
-    this.walk.ring = this.ring;
   }
   // #endregion check-ring
 
@@ -158,7 +162,7 @@ export class PackedDeviceQueue implements DeviceQueue {
     // #endregion pop-availability
     try {
       this.walk.room = this.size - this.inFlight;
-      const chain = walkPackedChain(this.walk);
+      const chain = walkPackedChainIn(this.walk, this.ring, flags, this.scratch);
       // #region check-id-in-use
       // A buffer ID (§2.8.13, §2.8.21.1) names one outstanding buffer: the used descriptor carries nothing else the
       // driver could tell two buffers apart by, and in-order batches are counted from it.

@@ -14,7 +14,7 @@ import * as layout from './layout.ts';
 // may reassign its exports), so V8 reads it through its module cell, checked for
 // initialisation, at every use, while a constant of this module's own is folded into the
 // compiled walk, which reads them for every descriptor.
-const { DESC_OFF_ADDR, DESC_OFF_FLAGS, DESC_OFF_LEN, DESC_OFF_NEXT, SPLIT_DESC_SIZE, VIRTQ_DESC_F_INDIRECT, VIRTQ_DESC_F_NEXT, VIRTQ_DESC_F_WRITE } = layout;
+const { DESC_OFF_FLAGS, DESC_OFF_NEXT, SPLIT_DESC_SIZE, VIRTQ_DESC_F_INDIRECT, VIRTQ_DESC_F_NEXT, VIRTQ_DESC_F_WRITE } = layout;
 
 /** Marks of the descriptors one walk has visited, reused across walks (no per-pop allocation). */
 export class VisitMarks {
@@ -141,12 +141,7 @@ export function walkSplitChainIn(ctx: SplitWalkContext, table: DataView, scratch
       break;
     }
     // Length limit, address range and read-before-write order: §2.7.4.2, §2.7.5.3.1.
-    builder.add(
-      table.getUint32(at + DESC_OFF_ADDR + 4, true),
-      table.getUint32(at + DESC_OFF_ADDR, true),
-      table.getUint32(at + DESC_OFF_LEN, true),
-      (flags & VIRTQ_DESC_F_WRITE) !== 0,
-    );
+    builder.addDescriptor(table, at, (flags & VIRTQ_DESC_F_WRITE) !== 0);
     if (!(flags & VIRTQ_DESC_F_NEXT)) break;
     // §2.7.5: `next` indexes the descriptor table, which has exactly size entries.
     const next = table.getUint16(at + DESC_OFF_NEXT, true);
@@ -192,23 +187,20 @@ function walkIndirect(ctx: SplitWalkContext, ring: DataView, index: number, scra
   const tableAt = tableAddr - ctx.mem.start(region);
   const marks = scratch.tableMarks;
   marks.begin(entries);
-  const entry = desc; // the table's entries are read into the same fields: the ring's descriptor is done with
   let i = 0;
   for (;;) {
     // §2.7.5.2: no loops inside the table either.
     if (!marks.visit(i)) throw new VirtqError('DESC_LOOP', `indirect table entry ${i} appears twice in the chain`);
-    readSplitDescInto(table, tableAt + i * SPLIT_DESC_SIZE, entry);
+    const at = tableAt + i * SPLIT_DESC_SIZE;
+    const flags = table.getUint16(at + DESC_OFF_FLAGS, true);
     // §2.7.5.3.1: only one table per descriptor; a table entry never points at another table.
-    if (entry.flags & VIRTQ_DESC_F_INDIRECT) {
-      throw new VirtqError('NESTED_INDIRECT', `indirect table entry ${i} has INDIRECT set`);
-    }
-    builder.add(entry.addrHigh, entry.addrLow, entry.len, (entry.flags & VIRTQ_DESC_F_WRITE) !== 0);
-    if (!(entry.flags & VIRTQ_DESC_F_NEXT)) return;
+    if (flags & VIRTQ_DESC_F_INDIRECT) throw new VirtqError('NESTED_INDIRECT', `indirect table entry ${i} has INDIRECT set`);
+    builder.addDescriptor(table, at, (flags & VIRTQ_DESC_F_WRITE) !== 0);
+    if (!(flags & VIRTQ_DESC_F_NEXT)) return;
     // §2.7.5.3: `next` in a table indexes that table.
-    if (entry.next >= entries) {
-      throw new VirtqError('NEXT_OUT_OF_RANGE', `indirect table entry ${i}: next ${entry.next} >= ${entries} entries`);
-    }
-    i = entry.next;
+    const next = table.getUint16(at + DESC_OFF_NEXT, true);
+    if (next >= entries) throw new VirtqError('NEXT_OUT_OF_RANGE', `indirect table entry ${i}: next ${next} >= ${entries} entries`);
+    i = next;
   }
 }
 // #endregion indirect-table
