@@ -11,7 +11,7 @@ import { type GuestMemory, READ_WRITE } from '../memory.ts';
 import { OutstandingChains } from '../outstanding.ts';
 import { type DeviceQueue, EMPTY, type PopResult, type QueueConfig } from '../queue.ts';
 import { type PackedWalkScratch, packedWalkScratch, walkPackedChainIn, type WalkContext } from './chain-walk.ts';
-import { readEventSuppression, shouldNotify, writeEventSuppression } from './event-suppression.ts';
+import { type EventSuppression, readEventSuppressionInto, shouldNotify, writeEventSuppression } from './event-suppression.ts';
 import {
   checkPackedLayout,
   descRingBytes,
@@ -66,6 +66,8 @@ export class PackedDeviceQueue implements DeviceQueue {
   /** usedPos.linear() at the last needsNotification(), and slots used since. */
   private notifyStart = 0;
   private usedSinceNotify = 0;
+  /** The driver's event suppression structure as last read, reused by every needsNotification(). */
+  private readonly driverEvent: { -readonly [K in keyof EventSuppression]: EventSuppression[K] } = { flags: 0, offset: 0, wrap: false };
   private err: VirtqError | null = null;
   /** The descriptor ring, checked when the queue is set up (§2.8.10.1) and when the memory map changes. */
   private ring: DataView = new DataView(new ArrayBuffer(0));
@@ -240,7 +242,7 @@ export class PackedDeviceQueue implements DeviceQueue {
   /** §2.8.10: consults the Driver Event Suppression structure after used descriptors were written. */
   needsNotification(): boolean {
     if (this.err) return false;
-    const s = readEventSuppression(this.mem, this.config.driverAddr);
+    const s = readEventSuppressionInto(this.mem, this.config.driverAddr, this.driverEvent);
     const notify = shouldNotify(s, this.size, this.notifyStart, this.usedSinceNotify, this.eventIdx);
     this.notifyStart = this.usedPos.linear(this.size);
     this.usedSinceNotify = 0;

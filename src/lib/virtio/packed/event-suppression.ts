@@ -26,12 +26,16 @@ export interface EventSuppression {
 }
 
 export function readEventSuppression(mem: GuestMemory, addr: number): EventSuppression {
+  return readEventSuppressionInto(mem, addr, { flags: 0, offset: 0, wrap: false });
+}
+
+/** The same, into `out`: a device reads the driver's structure after every batch, allocating nothing. */
+export function readEventSuppressionInto(mem: GuestMemory, addr: number, out: { -readonly [K in keyof EventSuppression]: EventSuppression[K] }): EventSuppression {
   const desc = mem.readU16(addr + EVENT_OFF_DESC);
-  return {
-    flags: mem.readU16(addr + EVENT_OFF_FLAGS) & EVENT_FLAGS_MASK,
-    offset: desc & EVENT_OFFSET_MASK,
-    wrap: (desc >> EVENT_WRAP_BIT) !== 0,
-  };
+  out.flags = mem.readU16(addr + EVENT_OFF_FLAGS) & EVENT_FLAGS_MASK;
+  out.offset = desc & EVENT_OFFSET_MASK;
+  out.wrap = (desc >> EVENT_WRAP_BIT) !== 0;
+  return out;
 }
 
 /** Writes the slot first and the flags last, so a reader never sees DESC with a stale slot. */

@@ -11,7 +11,7 @@ import type { GuestMemory } from '../memory.ts';
 import { OutstandingChains } from '../outstanding.ts';
 import { type DeviceQueue, EMPTY, type PopResult, type QueueConfig } from '../queue.ts';
 import { type SplitWalkContext, type SplitWalkScratch, splitWalkScratch, VisitMarks, walkSplitChainIn } from './chain-walk.ts';
-import { shouldNotify } from './event-idx.ts';
+import { shouldNotify, type SuppressionState } from './event-idx.ts';
 import {
   availEntryIn,
   availFlagsIn,
@@ -76,6 +76,8 @@ export class SplitDeviceQueue implements DeviceQueue {
   private readonly outstanding: OutstandingChains;
   /** Used entries written since the last needsNotification(). */
   private usedSinceNotify = 0;
+  /** The driver's flags and used_event as last read, reused by every needsNotification(). */
+  private readonly driverEvent: { -readonly [K in keyof SuppressionState]: SuppressionState[K] };
   /** Whether the device wants available buffer notifications (setNotificationsEnabled). */
   private notificationsOn = true;
   private err: VirtqError | null = null;
@@ -87,6 +89,7 @@ export class SplitDeviceQueue implements DeviceQueue {
     this.indirect = hasFeature(features, VIRTIO_F_INDIRECT_DESC);
     this.eventIdx = hasFeature(features, VIRTIO_F_EVENT_IDX);
     this.inOrder = hasFeature(features, VIRTIO_F_IN_ORDER);
+    this.driverEvent = { eventIdx: this.eventIdx, flags: 0, event: 0 };
     const slots = isValidSplitQueueSize(config.size) ? config.size : 1;
     const pool = new ChainPool();
     this.outstanding = new OutstandingChains(this.inOrder, 'head', slots, pool);
@@ -238,11 +241,10 @@ export class SplitDeviceQueue implements DeviceQueue {
    */
   needsNotification(): boolean {
     if (this.err) return false;
-    const notify = shouldNotify(
-      { eventIdx: this.eventIdx, flags: availFlagsIn(this.ring.avail), event: usedEventIn(this.ring.avail, this.size) },
-      this.usedIdx,
-      this.usedSinceNotify,
-    );
+    const driver = this.driverEvent;
+    driver.flags = availFlagsIn(this.ring.avail);
+    driver.event = usedEventIn(this.ring.avail, this.size);
+    const notify = shouldNotify(driver, this.usedIdx, this.usedSinceNotify);
     this.usedSinceNotify = 0;
     return notify;
   }
