@@ -30,6 +30,8 @@ const bench = z
     machine,
     queueSize: z.number().int().positive(),
     budgetMs: z.number().positive(),
+    /** Fresh processes per ring row, the median one reported; absent in runs before it was counted. */
+    runsPerRow: z.number().int().positive().optional(),
     rows: z.array(ringRow).min(1),
     system: z.array(systemRow),
   })

@@ -22,6 +22,9 @@ describe('published performance figures', () => {
     const extra = published();
     extra.bench.rows[0].speedup = 3;
     expect(() => parsePerformance('perf.json', extra)).toThrow(/bench\.rows\.0/);
+    const runs = published();
+    runs.bench.runsPerRow = 0;
+    expect(() => parsePerformance('perf.json', runs)).toThrow(/field "bench\.runsPerRow"/);
   });
 });
 
