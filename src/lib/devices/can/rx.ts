@@ -5,9 +5,8 @@
 // signals, where a newer frame supersedes an older one; a platform may choose to drop the newest
 // instead for a bus whose traffic is a sequence in which the first frames matter. Frames are never
 // reordered or duplicated, whatever the driver does.
-import { ChainWriter } from '../../virtio/chain-io.ts';
-import { type DescriptorChain, readableBuffers, totalLength, writableBuffers } from '../../virtio/chain.ts';
 import type { VirtqError } from '../../virtio/errors.ts';
+import { deliverBacklog, holdsWhole } from '../../virtio/event-delivery.ts';
 import type { GuestMemory } from '../../virtio/memory.ts';
 import type { DeviceQueue } from '../../virtio/queue.ts';
 import type { CanRxResult } from './bus.ts';
@@ -95,42 +94,23 @@ export class CanRxPath {
     const q = ctx.queue;
     if (!q) return true;
     const need = CAN_MSG_HEADER_SIZE + ctx.maxSdu;
-    let pushed = false;
-    let ok = true;
-    while (this.backlog.length > 0) {
-      const r = q.pop();
-      if (r.kind === 'empty') break;
-      if (r.kind === 'error') {
-        ctx.needsReset(r.error);
-        ok = false;
-        break;
-      }
-      if (!this.usable(r.chain, need)) {
-        // §5.20.4.1 asks the driver for buffers that hold any frame; one that cannot is
-        // handed back unused, so the driver sees it, and the frame waits for the next one.
-        q.push(r.chain, 0);
-        this.stats.badBuffers++;
-        pushed = true;
-        continue;
-      }
-      const w = new ChainWriter(ctx.mem, r.chain);
-      w.write(encodeCanRx(this.backlog.shift()!));
-      q.push(r.chain, w.written);
-      this.stats.delivered++;
-      pushed = true;
-    }
+    const { pushed, error } = deliverBacklog(ctx.mem, q, this.backlog, {
+      // §5.20.4.1 asks the driver for buffers that hold any frame; one that cannot is
+      // handed back unused, so the driver sees it, and the frame waits for the next one.
+      fit: (chain) => (holdsWhole(chain, need) ? 'fits' : 'unfit-keep'),
+      encode: encodeCanRx,
+      delivered: () => this.stats.delivered++,
+      rejected: () => this.stats.badBuffers++,
+    });
+    if (error) ctx.needsReset(error);
     if (pushed && q.needsNotification()) ctx.notify();
-    return ok;
+    return error === null;
   }
   // #endregion rx-flush
 
   private dropped(ctx: RxContext): void {
     this.stats.overruns++;
     ctx.overrun();
-  }
-
-  private usable(chain: DescriptorChain, need: number): boolean {
-    return readableBuffers(chain).length === 0 && totalLength(writableBuffers(chain)) >= need;
   }
 
   /** A reset: held frames are forgotten. */

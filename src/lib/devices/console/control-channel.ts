@@ -3,9 +3,9 @@
 // the device then tells it what the port is (CONSOLE_PORT, RESIZE, PORT_NAME) and whether the
 // host side is open (PORT_OPEN). Messages from the driver are checked and, if wrong, ignored
 // and counted; messages to the driver wait, in order and bounded, for control receive buffers.
-import { ChainWriter } from '../../virtio/chain-io.ts';
 import { type DescriptorChain, readableBuffers, totalLength, writableBuffers } from '../../virtio/chain.ts';
 import type { DeviceEnv } from '../../virtio/device.ts';
+import { deliverBacklog, holdsWhole } from '../../virtio/event-delivery.ts';
 import type { GuestMemory } from '../../virtio/memory.ts';
 import {
   CONSOLE_CONTROL_SIZE,
@@ -173,31 +173,17 @@ export class ControlChannel {
     const env = this.host.multiportEnv();
     const q = env?.queues[CONTROL_RECEIVEQ] ?? null;
     if (!env || !q) return;
-    let pushed = false;
-    while (this.pending.length > 0) {
-      const r = q.pop();
-      if (r.kind === 'empty') break;
-      if (r.kind === 'error') {
-        env.needsReset(r.error);
-        return;
-      }
-      pushed = true;
-      const msg = this.pending[0];
-      if (readableBuffers(r.chain).length > 0) {
-        q.push(r.chain, countDrop(this.host.stats, 'readable-in-receiveq')); // §5.3.6.1
-        continue;
-      }
-      if (totalLength(writableBuffers(r.chain)) < msg.length) {
-        // Never a partial message: this one waits, first in line, for a buffer that holds it.
-        q.push(r.chain, countDrop(this.host.stats, 'control-buffer-too-small'));
-        continue;
-      }
-      const w = new ChainWriter(env.mem, r.chain);
-      w.write(msg);
-      q.push(r.chain, w.written);
-      this.pending.shift();
-      this.host.stats.controlSent++;
-    }
+    const { pushed, error } = deliverBacklog(env.mem, q, this.pending, {
+      // Never a partial message: one that does not fit waits, first in line, for a buffer that holds it.
+      fit: (chain, msg) => (holdsWhole(chain, msg.length) ? 'fits' : 'unfit-keep'),
+      encode: (msg) => msg,
+      delivered: () => this.host.stats.controlSent++,
+      rejected: (chain) => {
+        const readable = readableBuffers(chain).length > 0; // §5.3.6.1
+        countDrop(this.host.stats, readable ? 'readable-in-receiveq' : 'control-buffer-too-small');
+      },
+    });
+    if (error) return env.needsReset(error);
     if (pushed && q.needsNotification()) env.notifyUsed(CONTROL_RECEIVEQ);
   }
   // #endregion control-flush

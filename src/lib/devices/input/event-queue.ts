@@ -3,9 +3,8 @@
 // events in a backlog of bounded size, like evdev's per-reader buffer. Frames (the events up
 // to and including SYN_REPORT) are admitted whole or not at all, so a reader never sees half
 // an update; a frame that finds no room is dropped whole and counted by the device.
-import { ChainWriter } from '../../virtio/chain-io.ts';
-import { type DescriptorChain, readableBuffers, totalLength, writableBuffers } from '../../virtio/chain.ts';
 import type { VirtqError } from '../../virtio/errors.ts';
+import { deliverBacklog, holdsWhole } from '../../virtio/event-delivery.ts';
 import type { GuestMemory } from '../../virtio/memory.ts';
 import type { DeviceQueue } from '../../virtio/queue.ts';
 import { encodeInputEvent, INPUT_EVENT_SIZE, type InputEvent, isSynReport } from './event.ts';
@@ -68,42 +67,24 @@ export class EventBacklog {
   flush(ctx: EventContext): boolean {
     const q = ctx.queue;
     if (!q) return true;
-    let pushed = false;
-    let ok = true;
-    while (this.held.length > 0) {
-      const r = q.pop();
-      if (r.kind === 'empty') break;
-      if (r.kind === 'error') {
-        ctx.needsReset(r.error);
-        ok = false;
-        break;
-      }
-      if (!usable(r.chain)) {
-        // §5.8.6.1 asks for device-writable buffers of at least 8 bytes. Anything else is
-        // handed back unused (used length 0), and the event waits for the next buffer.
-        q.push(r.chain, 0);
-        ctx.badBuffer();
-        pushed = true;
-        continue;
-      }
-      const h = this.held.shift()!;
-      const w = new ChainWriter(ctx.mem, r.chain);
-      w.write(encodeInputEvent(h.event)); // one event per buffer, as Linux's driver reads them
-      q.push(r.chain, w.written);
-      ctx.delivered();
-      if (isSynReport(h.event)) ctx.placed(h.t0, Math.max(ctx.now, h.earliest));
-      pushed = true;
-    }
+    const { pushed, error } = deliverBacklog(ctx.mem, q, this.held, {
+      // §5.8.6.1 asks for device-writable buffers of at least 8 bytes. Anything else is
+      // handed back unused (used length 0), and the event waits for the next buffer.
+      fit: (chain) => (holdsWhole(chain, INPUT_EVENT_SIZE) ? 'fits' : 'unfit-keep'),
+      encode: (h) => encodeInputEvent(h.event), // one event per buffer, as Linux's driver reads them
+      delivered: (h) => {
+        ctx.delivered();
+        if (isSynReport(h.event)) ctx.placed(h.t0, Math.max(ctx.now, h.earliest));
+      },
+      rejected: () => ctx.badBuffer(),
+    });
+    if (error) ctx.needsReset(error);
     if (pushed && q.needsNotification()) ctx.notify();
-    return ok;
+    return error === null;
   }
   // #endregion flush
 
   clear(): void {
     this.held = [];
   }
-}
-
-function usable(chain: DescriptorChain): boolean {
-  return readableBuffers(chain).length === 0 && totalLength(writableBuffers(chain)) >= INPUT_EVENT_SIZE;
 }

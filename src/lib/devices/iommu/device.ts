@@ -10,6 +10,7 @@ import { type DescriptorChain, readableBuffers, totalLength, writableBuffers } f
 import { ChainWriter, readChainPrefix } from '../../virtio/chain-io.ts';
 import { VirtioDevice } from '../../virtio/device.ts';
 import type { DmaFault, DmaMapping, DmaTranslation } from '../../virtio/dma.ts';
+import { deliverBacklog } from '../../virtio/event-delivery.ts';
 import { bit, type Features, hasFeature } from '../../virtio/feature-bits.ts';
 import type { GuestMemory } from '../../virtio/memory.ts';
 import { ModelClock } from '../../virtio/model-clock.ts';
@@ -317,26 +318,14 @@ export class IommuDevice extends VirtioDevice implements DmaTranslation {
     if (!this.active || this.suspended || this.backlog.length === 0) return;
     const q = this.queue(IOMMU_EVENTQ);
     if (!q) return;
-    let pushed = false;
-    while (this.backlog.length > 0) {
-      const r = q.pop();
-      if (r.kind === 'empty') break;
-      if (r.kind === 'error') {
-        this.env.needsReset(r.error);
-        return;
-      }
-      if (totalLength(writableBuffers(r.chain)) < IOMMU_FAULT_SIZE) {
-        // Never split over buffers (§5.13.6.9.2): this one goes back unused, the report waits.
-        this.faultStats.smallBuffers++;
-        q.push(r.chain, 0);
-      } else {
-        const w = new ChainWriter(this.env.mem, r.chain);
-        w.write(encodeFault(this.backlog.shift()!));
-        this.faultStats.reported++;
-        q.push(r.chain, w.written);
-      }
-      pushed = true;
-    }
+    const { pushed, error } = deliverBacklog(this.env.mem, q, this.backlog, {
+      // Never split over buffers (§5.13.6.9.2): a smaller one goes back unused, the report waits.
+      fit: (chain) => (totalLength(writableBuffers(chain)) < IOMMU_FAULT_SIZE ? 'unfit-keep' : 'fits'),
+      encode: encodeFault,
+      delivered: () => this.faultStats.reported++,
+      rejected: () => this.faultStats.smallBuffers++,
+    });
+    if (error) return this.env.needsReset(error);
     if (pushed && q.needsNotification()) this.env.notifyUsed(IOMMU_EVENTQ);
   }
   // #endregion deliver

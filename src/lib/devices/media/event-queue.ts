@@ -4,9 +4,8 @@
 // waits for the next one; nothing a driver does here stops the queue. The backlog needs no
 // bound of its own: DQBUF events are bounded by the buffers a session may queue, error events
 // by its sessions, and V4L2 events by its subscriptions.
-import { ChainWriter } from '../../virtio/chain-io.ts';
-import { readableBuffers, totalLength, writableBuffers } from '../../virtio/chain.ts';
 import type { VirtqError } from '../../virtio/errors.ts';
+import { deliverBacklog, holdsWhole } from '../../virtio/event-delivery.ts';
 import type { GuestMemory } from '../../virtio/memory.ts';
 import type { DeviceQueue } from '../../virtio/queue.ts';
 
@@ -51,26 +50,15 @@ export class MediaEventQueue {
   flush(sink: EventSink): boolean {
     const q = sink.queue;
     if (!q) return true;
-    let pushed = false;
-    while (this.pending.length > 0) {
-      const r = q.pop();
-      if (r.kind === 'empty') break;
-      if (r.kind === 'error') {
-        sink.needsReset(r.error);
-        return false;
-      }
-      const head = this.pending[0];
-      if (readableBuffers(r.chain).length > 0 || totalLength(writableBuffers(r.chain)) < head.bytes.length) {
-        q.push(r.chain, 0);
-        sink.badBuffer();
-      } else {
-        const w = new ChainWriter(sink.mem, r.chain);
-        w.write(head.bytes);
-        q.push(r.chain, w.written);
-        this.pending.shift();
-        sink.placed(head);
-      }
-      pushed = true;
+    const { pushed, error } = deliverBacklog(sink.mem, q, this.pending, {
+      fit: (chain, head) => (holdsWhole(chain, head.bytes.length) ? 'fits' : 'unfit-keep'),
+      encode: (e) => e.bytes,
+      delivered: (e) => sink.placed(e),
+      rejected: () => sink.badBuffer(),
+    });
+    if (error) {
+      sink.needsReset(error);
+      return false;
     }
     if (pushed && q.needsNotification()) sink.notify();
     return true;

@@ -6,10 +6,11 @@
 // cannot deliver whole is not delivered, and each such case is a named, counted error; a used
 // length is exactly what was written; and a core that goes away is announced (DESTROY), never
 // left to look alive with old data behind it.
-import { type DescriptorChain, readableBuffers, totalLength, writableBuffers } from '../../virtio/chain.ts';
-import { ChainWriter, readChainPrefix } from '../../virtio/chain-io.ts';
+import { type DescriptorChain, readableBuffers, totalLength } from '../../virtio/chain.ts';
+import { readChainPrefix } from '../../virtio/chain-io.ts';
 import { type DeviceEnv, VirtioDevice } from '../../virtio/device.ts';
 import { VirtqError } from '../../virtio/errors.ts';
+import { deliverBacklog, holdsWhole } from '../../virtio/event-delivery.ts';
 import { bit, type Features, hasFeature } from '../../virtio/feature-bits.ts';
 import * as P from './protocol.ts';
 
@@ -252,29 +253,18 @@ export class RpmsgDevice extends VirtioDevice {
     if (!this.active || this.suspended) return;
     const q = this.queue(P.RPMSG_RX_QUEUE);
     if (!q) return;
-    let pushed = false;
-    while (this.outbound.length > 0) {
-      const r = q.pop();
-      if (r.kind === 'empty') break;
-      if (r.kind === 'error') {
-        this.env.needsReset(r.error);
-        return;
-      }
-      pushed = true;
-      const m = this.outbound[0];
+    const { pushed, error } = deliverBacklog(this.env.mem, q, this.outbound, {
       // A buffer that cannot take the whole message goes back unused; the message waits for the
       // next one. Nothing is ever written truncated.
-      if (readableBuffers(r.chain).length > 0 || totalLength(writableBuffers(r.chain)) < m.bytes.length) {
-        this.count('BAD_RX_BUFFER');
-        q.push(r.chain, 0);
-        continue;
-      }
-      const n = new ChainWriter(this.env.mem, r.chain).write(m.bytes);
-      q.push(r.chain, n); // exactly header plus payload
-      this.outbound.shift();
-      this.stats.toGuest++;
-      this.stats.maxWaitUs = Math.max(this.stats.maxWaitUs, this.now() - m.sentAt);
-    }
+      fit: (chain, m) => (holdsWhole(chain, m.bytes.length) ? 'fits' : 'unfit-keep'),
+      encode: (m) => m.bytes, // exactly header plus payload: that is the used length
+      delivered: (m) => {
+        this.stats.toGuest++;
+        this.stats.maxWaitUs = Math.max(this.stats.maxWaitUs, this.now() - m.sentAt);
+      },
+      rejected: () => this.count('BAD_RX_BUFFER'),
+    });
+    if (error) return this.env.needsReset(error);
     if (pushed && q.needsNotification()) this.env.notifyUsed(P.RPMSG_RX_QUEUE);
   }
   // #endregion deliver

@@ -7,6 +7,7 @@
 import { type DescriptorChain, readableBuffers, totalLength, writableBuffers } from '../../virtio/chain.ts';
 import { ChainWriter, readChainPrefix } from '../../virtio/chain-io.ts';
 import { type DeviceEnv, VirtioDevice } from '../../virtio/device.ts';
+import { deliverBacklog, holdsWhole } from '../../virtio/event-delivery.ts';
 import { bit, type Features, hasFeature } from '../../virtio/feature-bits.ts';
 import { baseProtocol, visibleProtocols } from './base-protocol.ts';
 import { dispatch, type ProtocolHandler } from './dispatch.ts';
@@ -170,37 +171,29 @@ export class ScmiDevice extends VirtioDevice {
     if (!this.active || this.suspended || !this.p2a) return;
     const q = this.queue(SCMI_EVENTQ);
     if (!q) return;
-    let pushed = false;
-    while (this.backlog.length > 0) {
-      const r = q.pop();
-      if (r.kind === 'empty') break;
-      if (r.kind === 'error') {
-        this.env.needsReset(r.error);
-        return;
-      }
-      pushed = true;
-      const m = this.backlog[0];
+    const { pushed, error } = deliverBacklog(this.env.mem, q, this.backlog, {
       // §5.17.6.2.1 forbids device-readable or too small eventq buffers. Such a buffer goes back
       // unused and counted; a notification that does not fit is omitted (§5.17.6.3.1 allows it),
       // a delayed response waits for the next buffer.
-      if (r.chain.buffers.some((b) => !b.writable) || totalLength(writableBuffers(r.chain)) < m.bytes.length) {
-        this.stats.badEventBuffers++;
-        q.push(r.chain, 0);
-        if (m.kind === 'notification') {
-          this.backlog.shift();
-          this.stats.notificationsDropped++;
+      fit: (chain, m) => {
+        if (holdsWhole(chain, m.bytes.length)) return 'fits';
+        return m.kind === 'notification' ? 'unfit-drop' : 'unfit-keep';
+      },
+      encode: (m) => m.bytes,
+      delivered: (m) => {
+        if (m.kind === 'delayed-response') {
+          this.session.undelivered--;
+          this.stats.delayedResponsesSent++;
+        } else {
+          this.stats.notificationsSent++;
         }
-        continue;
-      }
-      q.push(r.chain, new ChainWriter(this.env.mem, r.chain).write(m.bytes));
-      this.backlog.shift();
-      if (m.kind === 'delayed-response') {
-        this.session.undelivered--;
-        this.stats.delayedResponsesSent++;
-      } else {
-        this.stats.notificationsSent++;
-      }
-    }
+      },
+      rejected: (_chain, _m, dropped) => {
+        this.stats.badEventBuffers++;
+        if (dropped) this.stats.notificationsDropped++;
+      },
+    });
+    if (error) return this.env.needsReset(error);
     if (pushed && q.needsNotification()) this.env.notifyUsed(SCMI_EVENTQ);
   }
   // #endregion eventq

@@ -3,9 +3,8 @@
 // device holds events in a bounded backlog; when it is full, the newest event is dropped and
 // counted (the oldest ones describe what the driver has not yet heard of). A buffer with a
 // device-readable part or fewer than 8 writable bytes is handed back unused.
-import { ChainWriter } from '../../virtio/chain-io.ts';
-import { type DescriptorChain, readableBuffers, totalLength, writableBuffers } from '../../virtio/chain.ts';
 import type { VirtqError } from '../../virtio/errors.ts';
+import { deliverBacklog, holdsWhole } from '../../virtio/event-delivery.ts';
 import type { GuestMemory } from '../../virtio/memory.ts';
 import type { DeviceQueue } from '../../virtio/queue.ts';
 import { encodeEvent, SND_EVENT_SIZE, type SndEvent } from './protocol.ts';
@@ -47,25 +46,13 @@ export class SoundEventBacklog {
   flush(sink: EventSink): void {
     const q = sink.queue;
     if (!q) return;
-    let pushed = false;
-    while (this.held.length > 0) {
-      const r = q.pop();
-      if (r.kind === 'empty') break;
-      if (r.kind === 'error') {
-        sink.needsReset(r.error);
-        return;
-      }
-      pushed = true;
-      if (!usable(r.chain)) {
-        q.push(r.chain, 0);
-        sink.badBuffer();
-        continue;
-      }
-      const w = new ChainWriter(sink.mem, r.chain);
-      w.write(encodeEvent(this.held.shift()!));
-      q.push(r.chain, w.written);
-      sink.delivered();
-    }
+    const { pushed, error } = deliverBacklog(sink.mem, q, this.held, {
+      fit: (chain) => (holdsWhole(chain, SND_EVENT_SIZE) ? 'fits' : 'unfit-keep'),
+      encode: encodeEvent,
+      delivered: () => sink.delivered(),
+      rejected: () => sink.badBuffer(),
+    });
+    if (error) return sink.needsReset(error);
     if (pushed && q.needsNotification()) sink.notify();
   }
   clear(): void {
@@ -73,7 +60,3 @@ export class SoundEventBacklog {
   }
 }
 // #endregion event-backlog
-
-function usable(chain: DescriptorChain): boolean {
-  return readableBuffers(chain).length === 0 && totalLength(writableBuffers(chain)) >= SND_EVENT_SIZE;
-}
