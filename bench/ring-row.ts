@@ -33,7 +33,7 @@ export interface RingRow {
   /** Checked cost over bare cost: the bench's first figure. */
   ratio: number;
   chainsPerSecond: number;
-  /** Heap bytes the checked device side allocates per chain (pop and push), over rounds without a GC. */
+  /** Heap bytes the checked device side allocates per chain (pop, push and the notification check), over rounds without a GC. */
   bytesPerChain: number | null;
 }
 
@@ -41,7 +41,6 @@ function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)];
 }
-
 
 function setUp(ring: RingType) {
   const features = featureSet(VIRTIO_F_INDIRECT_DESC, ...(ring === 'packed' ? [VIRTIO_F_RING_PACKED] : []));
@@ -53,7 +52,7 @@ function setUp(ring: RingType) {
   return { mem, config, features, driver };
 }
 
-export function measure(ring: RingType, chainLength: number, indirect: boolean): RingRow {
+function measure(ring: RingType, chainLength: number, indirect: boolean): RingRow {
   const checked = setUp(ring);
   const device = createDeviceQueue(checked.mem, checked.config, checked.features);
   const bare = setUp(ring);
@@ -150,7 +149,6 @@ export function measure(ring: RingType, chainLength: number, indirect: boolean):
     bytesPerChain: allocChains > 0 ? Math.max(0, allocBytes / allocChains) : null,
   };
 }
-
 
 const spec = process.env.BENCH_ROW;
 if (spec !== undefined) {

@@ -18,6 +18,8 @@ const ROW_SCRIPT = fileURLToPath(new URL('./ring-row.ts', import.meta.url));
 
 /** How many fresh processes measure each row; the row reported is the one with the median ratio. */
 const REPEAT = Number(process.env.BENCH_REPEAT ?? 3);
+if (!Number.isInteger(REPEAT) || REPEAT < 1) throw new Error(`BENCH_REPEAT "${process.env.BENCH_REPEAT}": expected a whole number of runs, 1 or more`);
+if (!(BUDGET_MS > 0)) throw new Error(`BENCH_MS "${process.env.BENCH_MS}": expected a positive number of milliseconds`);
 
 /**
  * Measures one row in a fresh Node process, with this process's flags (--expose-gc and the

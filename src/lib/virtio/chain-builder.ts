@@ -15,8 +15,8 @@ import type { PopResult } from './queue.ts';
 
 // The access bits are copied into this module: an imported binding is live (a module may
 // reassign its exports), so V8 reads it through its module cell, checked for initialisation,
-// at every use, while a constant of this module's own is folded into add(), which runs for
-// every descriptor.
+// at every use, while a constant of this module's own is folded into the compiled code. The
+// walks take their layout constants the same way; add() and the walks run for every descriptor.
 const { READ, WRITE } = memory;
 
 /** The most bytes a chain may hold, all its buffers together (§2.7.5.2). */
@@ -24,8 +24,6 @@ export const MAX_CHAIN_BYTES = 2 ** 32;
 /** Where addr and len lie in a descriptor of either ring (§2.7.5, §2.8.13). */
 const DESC_ADDR = 0;
 const DESC_LEN = 8;
-/** 2^32: joins the two 32-bit halves of a ring's u64 address. */
-const HIGH_WORD = 0x1_0000_0000;
 
 // #region chain-record
 /** One buffer of a pooled chain, rewritten when its record is reused. */
@@ -133,8 +131,8 @@ export class ChainBuilder {
     if ((this.bytes += len) > MAX_CHAIN_BYTES) throw chainTooLarge(this.bytes, this.count);
     // #endregion check-chain-bytes
     // §2.7.5.1, §2.8.15: the buffer lies in guest memory the device may access that way.
-    if (!this.mem.containsU64(addrHigh, addrLow, len, writable ? WRITE : READ)) badBuffer(this.mem, addrHigh, addrLow, len, writable);
-    this.chain.setBuffer(this.count - 1, addrHigh * HIGH_WORD + addrLow, len, writable);
+    const addr = checkBuffer(this.mem, addrHigh, addrLow, len, 'buffer', writable);
+    this.chain.setBuffer(this.count - 1, addr, len, writable);
   }
 
   /**
@@ -165,9 +163,6 @@ function chainTooLong(limit: number): VirtqError {
 }
 function writeThenRead(): VirtqError {
   return new VirtqError('WRITE_THEN_READ', `device-readable descriptor after a device-writable one`);
-}
-function badBuffer(mem: GuestMemory, addrHigh: number, addrLow: number, len: number, writable: boolean): never {
-  mem.fault(joinU64(addrHigh, addrLow), len, writable, 'buffer');
 }
 function chainTooLarge(bytes: number, count: number): VirtqError {
   return new VirtqError('CHAIN_TOO_LARGE', `chain holds more than 2^32 bytes (${bytes} after ${count} descriptors)`);

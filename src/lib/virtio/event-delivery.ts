@@ -14,15 +14,15 @@ import type { GuestMemory } from './memory.ts';
 import type { DeviceQueue } from './queue.ts';
 
 // #region event-delivery
-/**
- * What a model decides for the oldest waiting message and one posted buffer: write it there, or
- * give the buffer back unused and either keep the message for the next buffer or drop it.
- */
-export type Fit = 'fits' | 'unfit-keep' | 'unfit-drop';
-
 /** The model's part of a delivery: its rules and its counters. */
 export interface Delivery<T> {
-  fit(chain: DescriptorChain, message: T): Fit;
+  /** Whether the message can be written into this buffer whole. */
+  fits(chain: DescriptorChain, message: T): boolean;
+  /**
+   * For a message the buffer at hand cannot hold: true to give it up (it leaves the backlog with
+   * that buffer, unsent), false or absent to keep it for the next buffer.
+   */
+  dropWhenUnfit?(message: T): boolean;
   /** The bytes of a message that fits; they are written from the start of the writable part. */
   encode(message: T): Uint8Array;
   /** The message was written and has left the backlog. */
@@ -56,10 +56,9 @@ export function deliverBacklog<T>(mem: GuestMemory, q: DeviceQueue, backlog: T[]
     if (r.kind === 'error') return { pushed, error: r.error };
     pushed = true;
     const message = backlog[0];
-    const fit = d.fit(r.chain, message);
-    if (fit !== 'fits') {
+    if (!d.fits(r.chain, message)) {
       q.push(r.chain, 0);
-      const dropped = fit === 'unfit-drop';
+      const dropped = d.dropWhenUnfit?.(message) ?? false;
       if (dropped) backlog.shift();
       d.rejected?.(r.chain, message, dropped);
       continue;

@@ -48,7 +48,8 @@ function setup(ring: RingType) {
   const delivered: string[] = [];
   const rejected: { chain: number; name: string; dropped: boolean }[] = [];
   const d: Delivery<Msg> = {
-    fit: (chain, m) => (holdsWhole(chain, m.bytes.length) ? 'fits' : m.droppable ? 'unfit-drop' : 'unfit-keep'),
+    fits: (chain, m) => holdsWhole(chain, m.bytes.length),
+    dropWhenUnfit: (m) => m.droppable === true,
     encode: (m) => m.bytes,
     delivered: (m) => void delivered.push(m.name),
     rejected: (chain, m, dropped) => void rejected.push({ chain: chain.id, name: m.name, dropped }),
@@ -77,7 +78,7 @@ describe.each(RING_TYPES)('deliverBacklog (%s ring)', (ring) => {
     expect(backlog).toEqual([]);
   });
 
-  it('hands a buffer that does not fit back with used length 0, and the message waits (unfit-keep)', () => {
+  it('hands a buffer that does not fit back with used length 0, and the message waits', () => {
     const { mem, dev, post, used, d, delivered, rejected } = setup(ring);
     const a = msg('A', 6);
     const backlog = [a, msg('B', 2)];
@@ -104,7 +105,7 @@ describe.each(RING_TYPES)('deliverBacklog (%s ring)', (ring) => {
     expect(delivered).toEqual(['A']);
   });
 
-  it('drops a message the model gives up when it does not fit (unfit-drop), and reports it', () => {
+  it('drops a message the model gives up when it does not fit, and reports it', () => {
     const { mem, dev, post, used, d, delivered, rejected } = setup(ring);
     const backlog = [msg('N', 6, true), msg('B', 4)];
     const small = post(4);

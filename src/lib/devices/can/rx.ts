@@ -97,7 +97,7 @@ export class CanRxPath {
     const { pushed, error } = deliverBacklog(ctx.mem, q, this.backlog, {
       // §5.20.4.1 asks the driver for buffers that hold any frame; one that cannot is
       // handed back unused, so the driver sees it, and the frame waits for the next one.
-      fit: (chain) => (holdsWhole(chain, need) ? 'fits' : 'unfit-keep'),
+      fits: (chain) => holdsWhole(chain, need),
       encode: encodeCanRx,
       delivered: () => this.stats.delivered++,
       rejected: () => this.stats.badBuffers++,

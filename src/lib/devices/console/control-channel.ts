@@ -175,7 +175,7 @@ export class ControlChannel {
     if (!env || !q) return;
     const { pushed, error } = deliverBacklog(env.mem, q, this.pending, {
       // Never a partial message: one that does not fit waits, first in line, for a buffer that holds it.
-      fit: (chain, msg) => (holdsWhole(chain, msg.length) ? 'fits' : 'unfit-keep'),
+      fits: (chain, msg) => holdsWhole(chain, msg.length),
       encode: (msg) => msg,
       delivered: () => this.host.stats.controlSent++,
       rejected: (chain) => {

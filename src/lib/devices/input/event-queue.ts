@@ -70,7 +70,7 @@ export class EventBacklog {
     const { pushed, error } = deliverBacklog(ctx.mem, q, this.held, {
       // §5.8.6.1 asks for device-writable buffers of at least 8 bytes. Anything else is
       // handed back unused (used length 0), and the event waits for the next buffer.
-      fit: (chain) => (holdsWhole(chain, INPUT_EVENT_SIZE) ? 'fits' : 'unfit-keep'),
+      fits: (chain) => holdsWhole(chain, INPUT_EVENT_SIZE),
       encode: (h) => encodeInputEvent(h.event), // one event per buffer, as Linux's driver reads them
       delivered: (h) => {
         ctx.delivered();

@@ -320,7 +320,7 @@ export class IommuDevice extends VirtioDevice implements DmaTranslation {
     if (!q) return;
     const { pushed, error } = deliverBacklog(this.env.mem, q, this.backlog, {
       // Never split over buffers (§5.13.6.9.2): a smaller one goes back unused, the report waits.
-      fit: (chain) => (totalLength(writableBuffers(chain)) < IOMMU_FAULT_SIZE ? 'unfit-keep' : 'fits'),
+      fits: (chain) => totalLength(writableBuffers(chain)) >= IOMMU_FAULT_SIZE,
       encode: encodeFault,
       delivered: () => this.faultStats.reported++,
       rejected: () => this.faultStats.smallBuffers++,

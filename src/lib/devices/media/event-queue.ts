@@ -51,7 +51,7 @@ export class MediaEventQueue {
     const q = sink.queue;
     if (!q) return true;
     const { pushed, error } = deliverBacklog(sink.mem, q, this.pending, {
-      fit: (chain, head) => (holdsWhole(chain, head.bytes.length) ? 'fits' : 'unfit-keep'),
+      fits: (chain, head) => holdsWhole(chain, head.bytes.length),
       encode: (e) => e.bytes,
       delivered: (e) => sink.placed(e),
       rejected: () => sink.badBuffer(),

@@ -256,7 +256,7 @@ export class RpmsgDevice extends VirtioDevice {
     const { pushed, error } = deliverBacklog(this.env.mem, q, this.outbound, {
       // A buffer that cannot take the whole message goes back unused; the message waits for the
       // next one. Nothing is ever written truncated.
-      fit: (chain, m) => (holdsWhole(chain, m.bytes.length) ? 'fits' : 'unfit-keep'),
+      fits: (chain, m) => holdsWhole(chain, m.bytes.length),
       encode: (m) => m.bytes, // exactly header plus payload: that is the used length
       delivered: (m) => {
         this.stats.toGuest++;

@@ -175,10 +175,8 @@ export class ScmiDevice extends VirtioDevice {
       // §5.17.6.2.1 forbids device-readable or too small eventq buffers. Such a buffer goes back
       // unused and counted; a notification that does not fit is omitted (§5.17.6.3.1 allows it),
       // a delayed response waits for the next buffer.
-      fit: (chain, m) => {
-        if (holdsWhole(chain, m.bytes.length)) return 'fits';
-        return m.kind === 'notification' ? 'unfit-drop' : 'unfit-keep';
-      },
+      fits: (chain, m) => holdsWhole(chain, m.bytes.length),
+      dropWhenUnfit: (m) => m.kind === 'notification',
       encode: (m) => m.bytes,
       delivered: (m) => {
         if (m.kind === 'delayed-response') {

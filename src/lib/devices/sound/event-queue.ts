@@ -47,7 +47,7 @@ export class SoundEventBacklog {
     const q = sink.queue;
     if (!q) return;
     const { pushed, error } = deliverBacklog(sink.mem, q, this.held, {
-      fit: (chain) => (holdsWhole(chain, SND_EVENT_SIZE) ? 'fits' : 'unfit-keep'),
+      fits: (chain) => holdsWhole(chain, SND_EVENT_SIZE),
       encode: encodeEvent,
       delivered: () => sink.delivered(),
       rejected: () => sink.badBuffer(),

@@ -9,10 +9,7 @@ import { descRingBytes, PackedDescFields, readPackedDescInto } from './layout.ts
 import * as layout from './layout.ts';
 import { isAvailable, type RingPosition } from './wrap-counter.ts';
 
-// The layout's constants are copied into this module: an imported binding is live (a module
-// may reassign its exports), so V8 reads it through its module cell, checked for
-// initialisation, at every use, while a constant of this module's own is folded into the
-// compiled walk, which reads them for every descriptor.
+// Own copies of the layout's constants, read for every descriptor: why, see ../chain-builder.ts.
 const { DESC_OFF_FLAGS, DESC_OFF_ID, PACKED_DESC_SIZE, VIRTQ_DESC_F_INDIRECT, VIRTQ_DESC_F_NEXT, VIRTQ_DESC_F_WRITE } = layout;
 
 export interface WalkContext {

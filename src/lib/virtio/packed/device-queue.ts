@@ -27,8 +27,7 @@ import * as layout from './layout.ts';
 import { isAvailable, RingPosition, usedFlags } from './wrap-counter.ts';
 import { checkPackedRingState, packedInFlight, type PackedRingState } from '../ring-state.ts';
 
-// Copied into this module, as in chain-walk.ts: pop() and push() use them for every buffer, and
-// an imported binding is read through its module cell at every use.
+// Own copies of the layout's constants, used for every buffer: why, see ../chain-builder.ts.
 const { PACKED_DESC_SIZE, VIRTQ_DESC_F_WRITE } = layout;
 
 export interface PackedDeviceOptions {

@@ -4,10 +4,7 @@
 // way either side can tell a fresh descriptor from one left over from the previous lap.
 import * as layout from './layout.ts';
 
-// The layout's constants are copied into this module: an imported binding is live (a module
-// may reassign its exports), so V8 reads it through its module cell, checked for
-// initialisation, at every use, while a constant of this module's own is folded into the
-// compiled code, which reads them for every descriptor.
+// Own copies of the layout's constants, read for every descriptor: why, see ../chain-builder.ts.
 const { VIRTQ_DESC_F_AVAIL, VIRTQ_DESC_F_USED } = layout;
 
 // #region ring-position
