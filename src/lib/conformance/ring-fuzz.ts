@@ -7,7 +7,7 @@
 // VirtqError, must hand out only buffers inside guest memory, in readable-then-writable order,
 // and must write nothing outside its own ring area. Runs in Node and browsers.
 import { featureSet, VIRTIO_F_EVENT_IDX, VIRTIO_F_IN_ORDER, VIRTIO_F_INDIRECT_DESC, VIRTIO_F_RING_PACKED } from '../virtio/feature-bits.ts';
-import { MAX_CHAIN_BYTES } from '../virtio/chain-builder.ts';
+import { MAX_CHAIN_BYTES } from '../virtio/chain-rules.ts';
 import { isVirtqError, VIRTQ_ERROR_CODES } from '../virtio/errors.ts';
 import { GuestMemory } from '../virtio/memory.ts';
 import { createDeviceQueue, ringAreas, type RingType } from '../virtio/queue-factory.ts';

@@ -59,24 +59,43 @@ export function dedent(lines: string[]): string[] {
 
 /**
  * The text a chapter shows: the named region (or the whole file), without any markers,
- * dedented, with leading and trailing blank lines trimmed.
+ * dedented, with leading and trailing blank lines trimmed. Each region named in `elide` must
+ * lie inside it; its lines become one comment naming it, for a region the chapter shows on its
+ * own, so that no line is shown twice.
  */
-export function extractRegion(source: string, region: string | undefined, file = '<source>'): string {
+export function extractRegion(source: string, region: string | undefined, file = '<source>', elide: readonly string[] = []): string {
   const lines = source.replace(/\r\n/g, '\n').split('\n');
   const regions = listRegions(source, file);
-  let body: string[];
-  if (region === undefined) {
-    body = lines;
-  } else {
-    const span = regions.get(region);
-    if (!span) {
+  let span: [number, number] = [0, lines.length];
+  if (region !== undefined) {
+    const found = regions.get(region);
+    if (!found) {
       const known = [...regions.keys()];
       throw new SpecError(
         'REGION_MISSING',
         `${file}: no region "${region}"` + (known.length ? ` (regions: ${known.join(', ')})` : ' (the file has no regions)'),
       );
     }
-    body = lines.slice(span[0], span[1]);
+    span = found;
+  }
+  // Line numbers of the elided regions' bodies, and the comment each leaves in their place.
+  const cut = new Map<number, string | null>();
+  for (const name of elide) {
+    const inner = regions.get(name);
+    if (!inner) throw new SpecError('REGION_MISSING', `${file}: no region "${name}" to elide`);
+    if (inner[0] <= span[0] || inner[1] >= span[1]) {
+      throw new SpecError('REGION_MALFORMED', `${file}: region "${name}" does not lie inside ${region === undefined ? 'the file' : `region "${region}"`}, so it cannot be elided from it`);
+    }
+    const first = lines.slice(inner[0], inner[1]).find((l) => l.trim() && !MARKER.test(l)) ?? '';
+    const indent = /^\s*/.exec(first)![0];
+    for (let i = inner[0]; i < inner[1]; i++) cut.set(i, null);
+    cut.set(inner[0], `${indent}// … region ${name}, shown on its own`);
+  }
+  const body: string[] = [];
+  for (let i = span[0]; i < span[1]; i++) {
+    const replaced = cut.get(i);
+    if (replaced === undefined) body.push(lines[i]);
+    else if (replaced !== null) body.push(replaced);
   }
   const kept = body.filter((l) => !MARKER.test(l));
   while (kept.length && !kept[0].trim()) kept.shift();

@@ -17,7 +17,7 @@ export interface EmbeddedSource {
   lang: string;
 }
 
-export function readSource(root: string, file: string, region?: string, from = '<chapter>'): EmbeddedSource {
+export function readSource(root: string, file: string, region?: string, from = '<chapter>', elide: readonly string[] = []): EmbeddedSource {
   const clean = normalize(file).replace(/\\/g, '/');
   if (clean.startsWith('..') || !SOURCE_ROOTS.some((r) => clean.startsWith(r))) {
     throw new SpecError('SOURCE_FILE_MISSING', `${from}: <Source file="${file}"> must name a file under ${SOURCE_ROOTS.join(' or ')}`);
@@ -25,7 +25,7 @@ export function readSource(root: string, file: string, region?: string, from = '
   const path = join(root, clean);
   if (!existsSync(path)) throw new SpecError('SOURCE_FILE_MISSING', `${from}: <Source file="${file}">: no such file`);
   const text = readFileSync(path, 'utf8');
-  const code = extractRegion(text, region, clean);
+  const code = extractRegion(text, region, clean, elide);
   const span = region ? listRegions(text, clean).get(region)! : [0, text.split('\n').length];
   const ext = clean.split('.').pop() ?? '';
   const lang = { ts: 'ts', mts: 'ts', js: 'js', mjs: 'js', json: 'json', sh: 'sh' }[ext] ?? 'text';

@@ -3,7 +3,7 @@
 // and, with VIRTIO_F_IN_ORDER (§2.7.9, §2.8.8), that chains come back in the order taken.
 // Chains are kept by ID in arrays of queue-size entries (IDs are below the queue size), so
 // taking and returning one allocates nothing; a returned chain goes back to the queue's pool.
-import type { ChainPool, ChainRecord } from './chain-builder.ts';
+import type { ChainPool, ChainRecord } from './chain-record.ts';
 import type { DescriptorChain } from './chain.ts';
 
 export interface ReturnedChain {

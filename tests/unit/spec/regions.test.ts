@@ -50,4 +50,14 @@ describe('source regions', () => {
     expect(kindOf(() => listRegions('// #region a\n// #endregion a\n// #region a\n// #endregion a\n'))).toBe('REGION_MALFORMED');
     expect(() => listRegions('x\n// #region a\n', 'f.ts')).toThrow(/f\.ts:2: region "a" is never closed/);
   });
+  it('elides a nested region the chapter shows on its own, leaving one comment at its indentation', () => {
+    expect(extractRegion(src, 'outer', 'f.ts', ['inner'])).toBe('export function a() {\n  // … region inner, shown on its own\n}');
+    // The region itself is unchanged when shown on its own.
+    expect(extractRegion(src, 'inner', 'f.ts')).toBe('return 1;');
+  });
+  it('refuses to elide a region that is missing or does not lie inside the one shown', () => {
+    expect(() => extractRegion(src, 'outer', 'f.ts', ['nope'])).toThrow(/f\.ts: no region "nope" to elide/);
+    expect(kindOf(() => extractRegion(src, 'outer', 'f.ts', ['block']))).toBe('REGION_MALFORMED');
+    expect(() => extractRegion(src, 'inner', 'f.ts', ['outer'])).toThrow(/region "outer" does not lie inside region "inner"/);
+  });
 });

@@ -7,7 +7,7 @@ import { SplitDeviceQueue } from '../../../src/lib/virtio/split/device-queue.ts'
 import { PackedDeviceQueue } from '../../../src/lib/virtio/packed/device-queue.ts';
 import type { DeviceQueue } from '../../../src/lib/virtio/queue.ts';
 import type { GuestMemory } from '../../../src/lib/virtio/memory.ts';
-import { MAX_CHAIN_BYTES } from '../../../src/lib/virtio/chain-builder.ts';
+import { MAX_CHAIN_BYTES } from '../../../src/lib/virtio/chain-rules.ts';
 import { offer, putDesc as putSplit, splitLayout } from '../../support/split-harness.ts';
 import { avail, packedLayout, putDesc as putPacked } from '../../support/packed-harness.ts';
 

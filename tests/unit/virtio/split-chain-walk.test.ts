@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { isVirtqError } from '../../../src/lib/virtio/errors.ts';
-import { VisitMarks, VIRTQ_DESC_F_INDIRECT, VIRTQ_DESC_F_NEXT, walkSplitChain } from '../../../src/lib/virtio/split/index.ts';
-import { checkedSplitLayout, putDesc, putTableEntry } from '../../support/split-harness.ts';
+import { featureSet, VIRTIO_F_INDIRECT_DESC } from '../../../src/lib/virtio/feature-bits.ts';
+import { SplitDeviceQueue, VisitMarks, VIRTQ_DESC_F_INDIRECT, VIRTQ_DESC_F_NEXT } from '../../../src/lib/virtio/split/index.ts';
+import { checkedSplitLayout, offer, putDesc, putTableEntry } from '../../support/split-harness.ts';
 
-describe('walkSplitChain (§2.7.5)', () => {
+describe('the split chain walk (§2.7.5)', () => {
   it('VisitMarks forgets the marks of earlier walks', () => {
     const m = new VisitMarks(4);
     m.begin();
@@ -17,10 +17,13 @@ describe('walkSplitChain (§2.7.5)', () => {
     const l = checkedSplitLayout(4);
     putDesc(l, 0, { addr: l.dataAddr, len: 1, flags: VIRTQ_DESC_F_NEXT, next: 1 });
     putDesc(l, 1, { addr: l.dataAddr, len: 1 });
-    const marks = new VisitMarks(4);
+    const dev = new SplitDeviceQueue(l.mem, l.config, 0n);
     for (let i = 0; i < 3; i++) {
-      const c = walkSplitChain({ mem: l.mem, descAddr: l.config.descAddr, size: 4, head: 0, limit: 4, indirect: false, marks });
-      expect(c.buffers).toHaveLength(2);
+      offer(l, 0);
+      const r = dev.pop();
+      if (r.kind !== 'chain') throw new Error(`walk ${i}: ${r.kind === 'error' ? r.error.message : r.kind}`);
+      expect(r.chain.buffers).toHaveLength(2);
+      dev.push(r.chain, 0);
     }
   });
 
@@ -30,13 +33,10 @@ describe('walkSplitChain (§2.7.5)', () => {
     // 65536 entries, each pointing at the next: the walk stops at the queue size.
     for (let i = 0; i < 8; i++) putTableEntry(l, t, i, { addr: l.dataAddr, len: 1, flags: VIRTQ_DESC_F_NEXT, next: i + 1 });
     putDesc(l, 0, { addr: t, len: 1 << 20, flags: VIRTQ_DESC_F_INDIRECT });
-    let code: unknown;
-    try {
-      walkSplitChain({ mem: l.mem, descAddr: l.config.descAddr, size: 4, head: 0, limit: 4, indirect: true, marks: new VisitMarks(4) });
-    } catch (e) {
-      code = isVirtqError(e) ? e.code : e;
-    }
-    expect(code).toBe('CHAIN_TOO_LONG');
+    const dev = new SplitDeviceQueue(l.mem, l.config, featureSet(VIRTIO_F_INDIRECT_DESC));
+    offer(l, 0);
+    const r = dev.pop();
+    expect(r.kind === 'error' ? r.error.code : r.kind).toBe('CHAIN_TOO_LONG');
     expect(l.mem.violations).toEqual([]);
   });
 });

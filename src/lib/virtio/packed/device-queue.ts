@@ -4,13 +4,14 @@
 // device has taken and not yet returned. Nothing the driver writes can make it throw or read
 // outside guest memory: a violation becomes a recorded VirtqError and the queue stops.
 import type { DescriptorChain } from '../chain.ts';
-import { ChainPool, type ChainRecord } from '../chain-builder.ts';
+import { ChainPool, type ChainRecord } from '../chain-record.ts';
+import { addChainBytes, checkBuffer, checkBufferOrder, checkChainLength } from '../chain-rules.ts';
 import { isVirtqError, VirtqError } from '../errors.ts';
 import { hasFeature, VIRTIO_F_EVENT_IDX, VIRTIO_F_IN_ORDER, VIRTIO_F_INDIRECT_DESC } from '../feature-bits.ts';
 import { type GuestMemory, READ_WRITE } from '../memory.ts';
 import { OutstandingChains } from '../outstanding.ts';
 import { type DeviceQueue, EMPTY, type PopResult, type QueueConfig } from '../queue.ts';
-import { type PackedWalkScratch, packedWalkScratch, walkPackedChainIn, type WalkContext } from './chain-walk.ts';
+import { checkBufferId, indirectInList, listIncomplete, listTooLong, type PackedTableWalk, packedTableWalk, walkIndirectTable } from './chain-walk.ts';
 import { type EventSuppression, readEventSuppressionInto, shouldNotify, writeEventSuppression } from './event-suppression.ts';
 import {
   checkPackedLayout,
@@ -27,8 +28,8 @@ import * as layout from './layout.ts';
 import { isAvailable, RingPosition, usedFlags } from './wrap-counter.ts';
 import { checkPackedRingState, packedInFlight, type PackedRingState } from '../ring-state.ts';
 
-// Own copies of the layout's constants, used for every buffer: why, see ../chain-builder.ts.
-const { PACKED_DESC_SIZE, VIRTQ_DESC_F_WRITE } = layout;
+// Own copies of the layout's constants, read for every descriptor: why, see ../chain-rules.ts.
+const { DESC_OFF_ADDR, DESC_OFF_FLAGS, DESC_OFF_ID, DESC_OFF_LEN, PACKED_DESC_SIZE, VIRTQ_DESC_F_INDIRECT, VIRTQ_DESC_F_NEXT, VIRTQ_DESC_F_WRITE } = layout;
 
 export interface PackedDeviceOptions {
   /** The most descriptors the device accepts in one list (§2.8.18); default and cap: the queue size. */
@@ -71,10 +72,10 @@ export class PackedDeviceQueue implements DeviceQueue {
   /** The descriptor ring, checked when the queue is set up (§2.8.10.1) and when the memory map changes. */
   private ring: DataView = new DataView(new ArrayBuffer(0));
   private ringGeneration = 0;
-  /** The walk's context, made once: pop() only sets the room (no allocation per chain). */
-  private readonly walk: { -readonly [K in keyof WalkContext]: WalkContext[K] };
-  /** The walk's builder and scratch, reused by every pop(). */
-  private readonly scratch: PackedWalkScratch;
+  /** The records of the buffers pop() hands out, back from push(). */
+  private readonly pool = new ChainPool();
+  /** What the walk of an indirect table reuses. */
+  private readonly tables: PackedTableWalk;
 
   /** Where the device stands on the ring (§2.8.1), for inspection: next slot to read, next to write, and the Device Ring Wrap Counter. */
   ringState(): PackedRingState {
@@ -88,19 +89,9 @@ export class PackedDeviceQueue implements DeviceQueue {
     this.indirect = hasFeature(features, VIRTIO_F_INDIRECT_DESC);
     this.eventIdx = hasFeature(features, VIRTIO_F_EVENT_IDX);
     this.inOrder = hasFeature(features, VIRTIO_F_IN_ORDER);
-    const pool = new ChainPool();
-    this.outstanding = new OutstandingChains(this.inOrder, 'buffer ID', isValidPackedQueueSize(config.size) ? config.size : 1, pool);
+    this.outstanding = new OutstandingChains(this.inOrder, 'buffer ID', isValidPackedQueueSize(config.size) ? config.size : 1, this.pool);
     this.limit = Math.max(1, Math.min(opts.maxChainLength ?? config.size, config.size));
-    this.walk = {
-      mem,
-      descAddr: config.descAddr,
-      size: this.size,
-      head: this.availPos,
-      room: 0,
-      limit: this.limit,
-      indirect: this.indirect,
-    };
-    this.scratch = packedWalkScratch(mem, this.limit, pool);
+    this.tables = packedTableWalk(mem, this.size, this.limit, this.indirect);
     if (opts.start) {
       // A bad start state is the caller's (the platform's) mistake, not the driver's: thrown.
       checkPackedRingState(opts.start, config.size);
@@ -158,12 +149,66 @@ export class PackedDeviceQueue implements DeviceQueue {
     // #region pop-availability
     // §2.8.1, §2.8.15: only the next slot in ring order is polled, and it is available when
     // its AVAIL bit equals the wrap counter of this lap and its USED bit does not.
-    const flags = packedFlagsIn(this.ring, this.availPos.index * PACKED_DESC_SIZE);
+    let flags = packedFlagsIn(this.ring, this.availPos.index * PACKED_DESC_SIZE);
     if (!isAvailable(flags, this.availPos.wrap)) return EMPTY;
     // #endregion pop-availability
     try {
-      this.walk.room = this.size - this.inFlight;
-      const chain = walkPackedChainIn(this.walk, this.ring, flags, this.scratch);
+      const chain = this.pool.acquire();
+      if (flags & VIRTQ_DESC_F_INDIRECT) {
+        walkIndirectTable(this.tables, this.ring, this.availPos.index, flags, chain);
+      } else {
+        // #region walk-direct
+        // The list, slot after slot while NEXT is set. Its running totals live in local variables.
+        const { mem, limit, size, ring } = this;
+        // Slots the driver may have filled: the queue size minus those the device still holds.
+        const room = size - this.inFlight;
+        // The slot being read and its lap, moved along the list (availPos moves once it is taken).
+        let index = this.availPos.index;
+        let wrap = this.availPos.wrap;
+        let buffers = 0;
+        let bytes = 0;
+        let sawWritable = false;
+        // Each descriptor's flags are read once, where its availability is decided, and used from there.
+        for (;;) {
+          // struct pvirtq_desc (§2.8.13), its u64 address as two halves: no BigInt on this path.
+          const at = index * PACKED_DESC_SIZE;
+          // #region check-indirect-in-list
+          // §2.8.19: an INDIRECT descriptor may not be part of a NEXT-linked list.
+          if (flags & VIRTQ_DESC_F_INDIRECT) throw indirectInList(index);
+          // #endregion check-indirect-in-list
+          // The rules every buffer of every chain obeys (../chain-rules.ts): length limit,
+          // read-before-write order, 2^32 bytes in all, and the address range (§2.8.5, §2.8.17).
+          const writable = (flags & VIRTQ_DESC_F_WRITE) !== 0;
+          const len = ring.getUint32(at + DESC_OFF_LEN, true);
+          checkChainLength(++buffers, limit);
+          sawWritable = checkBufferOrder(sawWritable, writable);
+          bytes = addChainBytes(bytes, len, buffers);
+          const addr = checkBuffer(mem, ring.getUint32(at + DESC_OFF_ADDR + 4, true), ring.getUint32(at + DESC_OFF_ADDR, true), len, 'buffer', writable);
+          chain.setBuffer(buffers - 1, addr, len, writable);
+          if (!(flags & VIRTQ_DESC_F_NEXT)) break;
+          // #region check-list-length
+          // §2.8.17: a list is never longer than the queue size, so NEXT on the size-th is wrong.
+          if (buffers >= size) throw listTooLong(buffers, size);
+          // #endregion check-list-length
+          // #region check-next-available
+          // §2.8.17: the whole list is available before its head. The next slot must be one the
+          // driver could have filled (not one the device still holds) and must carry the flags
+          // of an available descriptor for the lap it is in (§2.8.1).
+          if (buffers >= room) throw listIncomplete(`list runs into slots the device has not yet marked used`);
+          if (++index === size) {
+            index = 0;
+            wrap = !wrap; // §2.8.1: the lap changes where the ring wraps
+          }
+          flags = ring.getUint16(index * PACKED_DESC_SIZE + DESC_OFF_FLAGS, true);
+          if (!isAvailable(flags, wrap)) throw listIncomplete(`NEXT leads to slot ${index}, which is not available`);
+          // #endregion check-next-available
+        }
+        // §2.8.6: the buffer ID travels in the last descriptor of the list.
+        const id = ring.getUint16(index * PACKED_DESC_SIZE + DESC_OFF_ID, true);
+        checkBufferId(id, size);
+        chain.finish(id, buffers, buffers);
+        // #endregion walk-direct
+      }
       // #region check-id-in-use
       // A buffer ID (§2.8.13, §2.8.21.1) names one outstanding buffer: the used descriptor carries nothing else the
       // driver could tell two buffers apart by, and in-order batches are counted from it.

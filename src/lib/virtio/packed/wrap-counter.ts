@@ -4,7 +4,7 @@
 // way either side can tell a fresh descriptor from one left over from the previous lap.
 import * as layout from './layout.ts';
 
-// Own copies of the layout's constants, read for every descriptor: why, see ../chain-builder.ts.
+// Own copies of the layout's constants, read for every descriptor: why, see ../chain-rules.ts.
 const { VIRTQ_DESC_F_AVAIL, VIRTQ_DESC_F_USED } = layout;
 
 // #region ring-position

@@ -4,14 +4,19 @@
 // indirect table (§2.7.5.3), whose own chain, linked the same way, ends the buffer. Every
 // value comes from the driver, so each is checked before it is used; the first violation is
 // thrown as a VirtqError, which the device queue records.
-import { ChainBuilder, type ChainPool, type ChainRecord, checkBuffer } from '../chain-builder.ts';
+//
+// The walk through the ring's own table is SplitDeviceQueue.pop() (device-queue.ts): it runs
+// for every chain, and written there it is compiled as one piece with the rest of pop().
+// This file holds what it uses: the marks that find loops, and the walk of an indirect table.
+import { addChainBytes, checkBuffer, checkBufferOrder, checkChainLength } from '../chain-rules.ts';
+import type { ChainRecord } from '../chain-record.ts';
 import { VirtqError } from '../errors.ts';
 import { type GuestMemory, READ } from '../memory.ts';
-import { descTableBytes, readSplitDescInto, SplitDescFields } from './layout.ts';
+import { readSplitDescInto, SplitDescFields } from './layout.ts';
 import * as layout from './layout.ts';
 
-// Own copies of the layout's constants, read for every descriptor: why, see ../chain-builder.ts.
-const { DESC_OFF_FLAGS, DESC_OFF_NEXT, SPLIT_DESC_SIZE, VIRTQ_DESC_F_INDIRECT, VIRTQ_DESC_F_NEXT, VIRTQ_DESC_F_WRITE } = layout;
+// Own copies of the layout's constants, read for every descriptor: why, see ../chain-rules.ts.
+const { DESC_OFF_ADDR, DESC_OFF_FLAGS, DESC_OFF_LEN, DESC_OFF_NEXT, SPLIT_DESC_SIZE, VIRTQ_DESC_F_INDIRECT, VIRTQ_DESC_F_NEXT, VIRTQ_DESC_F_WRITE } = layout;
 
 /** Marks of the descriptors one walk has visited, reused across walks (no per-pop allocation). */
 export class VisitMarks {
@@ -46,34 +51,6 @@ export class VisitMarks {
   }
 }
 
-export interface SplitWalkContext {
-  readonly mem: GuestMemory;
-  /** The descriptor table; the caller has checked that all of it is guest memory. */
-  readonly descAddr: number;
-  readonly size: number;
-  /** The head index from the available ring; the caller has checked it is below size. */
-  readonly head: number;
-  /** The most buffers the device accepts in one chain (at most the queue size, §2.7.5.3.1). */
-  readonly limit: number;
-  /** VIRTIO_F_INDIRECT_DESC was negotiated. */
-  readonly indirect: boolean;
-  readonly marks: VisitMarks;
-  /** The descriptor table as a view over exactly its bytes (splitRingViews); made here if absent. */
-  readonly table?: DataView;
-  /**
-   * Reused by a device queue across walks, so that a walk allocates nothing per descriptor;
-   * a walk without them (a test, a one-off check) makes its own.
-   */
-  readonly scratch?: SplitWalkScratch;
-}
-
-/** The reusable parts of a walk: the chain builder, one descriptor's fields and indirect-table marks. */
-export interface SplitWalkScratch {
-  readonly builder: ChainBuilder;
-  readonly desc: SplitDescFields;
-  readonly tableMarks: TableMarks;
-}
-
 /**
  * Marks of the indirect-table entries one walk has visited. Tables can be far larger than the
  * queue, but the chain-length limit ends a walk long before a large table is exhausted, so only
@@ -100,70 +77,42 @@ export class TableMarks {
 }
 const MARKED_TABLE_ENTRIES = 1 << 16;
 
-/** Scratch for the walks of one queue, whose chains come from (and go back to) `pool`. */
-export function splitWalkScratch(mem: GuestMemory, limit: number, pool?: ChainPool): SplitWalkScratch {
-  return { builder: new ChainBuilder(mem, limit, pool), desc: new SplitDescFields(), tableMarks: new TableMarks() };
+/** What the walk of an indirect table needs from its queue; made once per queue. */
+export interface SplitTableWalk {
+  readonly mem: GuestMemory;
+  /** The most buffers the device accepts in one chain (at most the queue size, §2.7.5.3.1). */
+  readonly limit: number;
+  /** VIRTIO_F_INDIRECT_DESC was negotiated. */
+  readonly indirect: boolean;
+  readonly marks: TableMarks;
+  /** The descriptor that names the table, read once per table. */
+  readonly desc: SplitDescFields;
 }
 
-// #region walk-chain
-/**
- * Walks and validates the chain starting at ctx.head. The result's id is the head index,
- * which the device returns in the used ring; descCount counts descriptor-table entries (an
- * indirect table counts as the one entry that points at it). Throws VirtqError; never reads
- * outside guest memory.
- */
-export function walkSplitChain(ctx: SplitWalkContext): ChainRecord {
-  const table = ctx.table ?? ctx.mem.area(ctx.descAddr, descTableBytes(ctx.size));
-  return walkSplitChainIn(ctx, table, ctx.scratch ?? splitWalkScratch(ctx.mem, ctx.limit));
-}
-
-/** The walk itself, over the descriptor table's view and with the queue's scratch (what pop() calls). */
-export function walkSplitChainIn(ctx: SplitWalkContext, table: DataView, scratch: SplitWalkScratch): ChainRecord {
-  const { marks, size, head } = ctx;
-  const builder = scratch.builder;
-  builder.begin();
-  marks.begin();
-  let index = head;
-  let count = 0;
-  for (;;) {
-    // §2.7.5.2: a chain never revisits a descriptor ("loops are forbidden").
-    if (!marks.visit(index)) throw descLoop(index, head);
-    // struct virtq_desc (§2.7.5), its u64 address as two halves: no BigInt on this path.
-    const at = index * SPLIT_DESC_SIZE;
-    const flags = table.getUint16(at + DESC_OFF_FLAGS, true);
-    count++;
-    // §2.7.5.3.2: zero or more ordinary descriptors may be followed by one indirect one.
-    if (flags & VIRTQ_DESC_F_INDIRECT) {
-      walkIndirect(ctx, table, index, scratch);
-      break;
-    }
-    // Length limit, address range and read-before-write order: §2.7.4.2, §2.7.5.3.1.
-    builder.addDescriptor(table, at, (flags & VIRTQ_DESC_F_WRITE) !== 0);
-    if (!(flags & VIRTQ_DESC_F_NEXT)) break;
-    // §2.7.5: `next` indexes the descriptor table, which has exactly size entries.
-    const next = table.getUint16(at + DESC_OFF_NEXT, true);
-    if (next >= size) throw nextOutOfRange(index, next, size);
-    index = next;
-  }
-  return builder.finish(head, count);
-}
-// #endregion walk-chain
-
-// Errors are made out of line: the walk is inlined into pop() only while it stays small.
-function descLoop(index: number, head: number): VirtqError {
-  return new VirtqError('DESC_LOOP', `descriptor ${index} appears twice in the chain of head ${head}`);
-}
-function nextOutOfRange(index: number, next: number, size: number): VirtqError {
-  return new VirtqError('NEXT_OUT_OF_RANGE', `descriptor ${index}: next ${next} >= queue size ${size}`);
+/** What a queue's table walks reuse from one chain to the next. */
+export function splitTableWalk(mem: GuestMemory, limit: number, indirect: boolean): SplitTableWalk {
+  return { mem, limit, indirect, marks: new TableMarks(), desc: new SplitDescFields() };
 }
 
 // #region indirect-table
-/** Appends the chain of the indirect table that descriptor `index` of `ring` points at (§2.7.5.3). */
-function walkIndirect(ctx: SplitWalkContext, ring: DataView, index: number, scratch: SplitWalkScratch): void {
-  const { desc, builder } = scratch;
+/**
+ * Appends to `chain` the chain of the indirect table that descriptor `index` of `ring` points
+ * at (§2.7.5.3); returns how many buffers the chain then holds. `buffers`, `bytes` and
+ * `sawWritable` describe the chain so far: ordinary descriptors may come before the table.
+ */
+export function walkIndirectTable(
+  walk: SplitTableWalk,
+  ring: DataView,
+  index: number,
+  chain: ChainRecord,
+  buffers: number,
+  bytes: number,
+  sawWritable: boolean,
+): number {
+  const { desc, mem, limit } = walk;
   readSplitDescInto(ring, index * SPLIT_DESC_SIZE, desc);
   // §2.7.5.3.1: INDIRECT needs VIRTIO_F_INDIRECT_DESC.
-  if (!ctx.indirect) {
+  if (!walk.indirect) {
     throw new VirtqError('INDIRECT_NOT_NEGOTIATED', `descriptor ${index}: INDIRECT without VIRTIO_F_INDIRECT_DESC`);
   }
   // §2.7.5.3.1: INDIRECT and NEXT are never set together; the table ends the chain.
@@ -176,13 +125,13 @@ function walkIndirect(ctx: SplitWalkContext, ring: DataView, index: number, scra
   }
   // The table itself lies in guest memory, without wrapping past 2^64.
   // §2.7.5.3.2: the WRITE flag of the descriptor naming the table means nothing: not read.
-  const tableAddr = checkBuffer(ctx.mem, desc.addrHigh, desc.addrLow, desc.len, 'indirect table');
+  const tableAddr = checkBuffer(mem, desc.addrHigh, desc.addrLow, desc.len, 'indirect table');
   const entries = desc.len / SPLIT_DESC_SIZE;
   // The whole table is guest memory: its entries are read from its region without a check each.
-  const region = ctx.mem.regionAt(tableAddr, desc.len, READ);
-  const table = ctx.mem.view(region);
-  const tableAt = tableAddr - ctx.mem.start(region);
-  const marks = scratch.tableMarks;
+  const region = mem.regionAt(tableAddr, desc.len, READ);
+  const table = mem.view(region);
+  const tableAt = tableAddr - mem.start(region);
+  const marks = walk.marks;
   marks.begin(entries);
   let i = 0;
   for (;;) {
@@ -192,8 +141,15 @@ function walkIndirect(ctx: SplitWalkContext, ring: DataView, index: number, scra
     const flags = table.getUint16(at + DESC_OFF_FLAGS, true);
     // §2.7.5.3.1: only one table per descriptor; a table entry never points at another table.
     if (flags & VIRTQ_DESC_F_INDIRECT) throw new VirtqError('NESTED_INDIRECT', `indirect table entry ${i} has INDIRECT set`);
-    builder.addDescriptor(table, at, (flags & VIRTQ_DESC_F_WRITE) !== 0);
-    if (!(flags & VIRTQ_DESC_F_NEXT)) return;
+    // The rules every buffer of every chain obeys (../chain-rules.ts), as in pop().
+    const writable = (flags & VIRTQ_DESC_F_WRITE) !== 0;
+    const len = table.getUint32(at + DESC_OFF_LEN, true);
+    checkChainLength(++buffers, limit);
+    sawWritable = checkBufferOrder(sawWritable, writable);
+    bytes = addChainBytes(bytes, len, buffers);
+    const addr = checkBuffer(mem, table.getUint32(at + DESC_OFF_ADDR + 4, true), table.getUint32(at + DESC_OFF_ADDR, true), len, 'buffer', writable);
+    chain.setBuffer(buffers - 1, addr, len, writable);
+    if (!(flags & VIRTQ_DESC_F_NEXT)) return buffers;
     // §2.7.5.3: `next` in a table indexes that table.
     const next = table.getUint16(at + DESC_OFF_NEXT, true);
     if (next >= entries) throw new VirtqError('NEXT_OUT_OF_RANGE', `indirect table entry ${i}: next ${next} >= ${entries} entries`);

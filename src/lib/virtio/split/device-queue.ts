@@ -4,13 +4,14 @@
 // and trusts nothing it reads: a violation becomes a recorded VirtqError and the queue stops
 // until the device is reset (§2.1.2).
 import type { DescriptorChain } from '../chain.ts';
-import { ChainPool, type ChainRecord } from '../chain-builder.ts';
+import { ChainPool, type ChainRecord } from '../chain-record.ts';
+import { addChainBytes, checkBuffer, checkBufferOrder, checkChainLength } from '../chain-rules.ts';
 import { isVirtqError, VirtqError } from '../errors.ts';
 import { hasFeature, VIRTIO_F_EVENT_IDX, VIRTIO_F_IN_ORDER, VIRTIO_F_INDIRECT_DESC } from '../feature-bits.ts';
 import type { GuestMemory } from '../memory.ts';
 import { OutstandingChains } from '../outstanding.ts';
 import { type DeviceQueue, EMPTY, type PopResult, type QueueConfig } from '../queue.ts';
-import { type SplitWalkContext, type SplitWalkScratch, splitWalkScratch, VisitMarks, walkSplitChainIn } from './chain-walk.ts';
+import { type SplitTableWalk, splitTableWalk, VisitMarks, walkIndirectTable } from './chain-walk.ts';
 import { shouldNotify, type SuppressionState } from './event-idx.ts';
 import {
   availEntryIn,
@@ -26,8 +27,12 @@ import {
   usedEventIn,
   VIRTQ_USED_F_NO_NOTIFY,
 } from './layout.ts';
+import * as layout from './layout.ts';
 import { idxAdd, idxDistance, idxSlot, IDX_MODULUS } from './ring-index.ts';
 import { checkSplitRingState, type SplitRingState } from '../ring-state.ts';
+
+// Own copies of the layout's constants, read for every descriptor: why, see ../chain-rules.ts.
+const { DESC_OFF_ADDR, DESC_OFF_FLAGS, DESC_OFF_LEN, DESC_OFF_NEXT, SPLIT_DESC_SIZE, VIRTQ_DESC_F_INDIRECT, VIRTQ_DESC_F_NEXT, VIRTQ_DESC_F_WRITE } = layout;
 
 export interface SplitDeviceOptions {
   /** The most buffers the device accepts in one chain (§2.7.4.1); default and cap: the queue size. */
@@ -59,10 +64,12 @@ export class SplitDeviceQueue implements DeviceQueue {
   private readonly eventIdx: boolean;
   private readonly inOrder: boolean;
   private readonly limit: number;
-  /** The walk's context, made once: pop() only sets the head (no allocation per chain). */
-  private readonly walk: { -readonly [K in keyof SplitWalkContext]: SplitWalkContext[K] };
-  /** The walk's builder and scratch, reused by every pop(). */
-  private readonly scratch: SplitWalkScratch;
+  /** Marks of the descriptors the current walk has passed, reused by every pop(). */
+  private readonly marks: VisitMarks;
+  /** The records of the chains pop() hands out, back from push(). */
+  private readonly pool = new ChainPool();
+  /** What the walk of an indirect table reuses. */
+  private readonly tables: SplitTableWalk;
   /** Free-running index of the next available-ring entry to read (last_avail_idx). */
   private lastAvail = 0;
   /**
@@ -91,19 +98,10 @@ export class SplitDeviceQueue implements DeviceQueue {
     this.inOrder = hasFeature(features, VIRTIO_F_IN_ORDER);
     this.driverEvent = { eventIdx: this.eventIdx, flags: 0, event: 0 };
     const slots = isValidSplitQueueSize(config.size) ? config.size : 1;
-    const pool = new ChainPool();
-    this.outstanding = new OutstandingChains(this.inOrder, 'head', slots, pool);
+    this.outstanding = new OutstandingChains(this.inOrder, 'head', slots, this.pool);
     this.limit = Math.max(1, Math.min(opts.maxChainLength ?? config.size, config.size));
-    this.walk = {
-      mem,
-      descAddr: config.descAddr,
-      size: this.size,
-      head: 0,
-      limit: this.limit,
-      indirect: this.indirect,
-      marks: new VisitMarks(slots),
-    };
-    this.scratch = splitWalkScratch(mem, this.limit, pool);
+    this.marks = new VisitMarks(slots);
+    this.tables = splitTableWalk(mem, this.limit, this.indirect);
     if (opts.start) {
       // A bad start state is the caller's (the platform's) mistake, not the driver's: thrown.
       checkSplitRingState(opts.start, config.size);
@@ -168,8 +166,47 @@ export class SplitDeviceQueue implements DeviceQueue {
       // §2.7.13.1: buffers go into free descriptors. The head is the buffer's ID in the used ring
       // (§2.7.8), so one the device still holds would make two buffers indistinguishable.
       if (this.outstanding.has(head)) throw headInUse(head);
-      this.walk.head = head;
-      const chain = walkSplitChainIn(this.walk, this.ring.desc, this.scratch);
+      const chain = this.pool.acquire();
+      // #region walk-chain
+      // The chain, from the head along `next`. Its running totals live in local variables.
+      const { marks, mem, limit, size } = this;
+      const table = this.ring.desc;
+      marks.begin();
+      let index = head;
+      let descCount = 0;
+      let buffers = 0;
+      let bytes = 0;
+      let sawWritable = false;
+      for (;;) {
+        // §2.7.5.2: a chain never revisits a descriptor ("loops are forbidden").
+        if (!marks.visit(index)) throw descLoop(index, head);
+        // struct virtq_desc (§2.7.5), its u64 address as two halves: no BigInt on this path.
+        const at = index * SPLIT_DESC_SIZE;
+        const flags = table.getUint16(at + DESC_OFF_FLAGS, true);
+        descCount++;
+        // §2.7.5.3.2: zero or more ordinary descriptors may be followed by one indirect one.
+        if (flags & VIRTQ_DESC_F_INDIRECT) {
+          buffers = walkIndirectTable(this.tables, table, index, chain, buffers, bytes, sawWritable);
+          break;
+        }
+        // The rules every buffer of every chain obeys (../chain-rules.ts): length limit,
+        // read-before-write order, 2^32 bytes in all, and the address range (§2.7.5.1).
+        const writable = (flags & VIRTQ_DESC_F_WRITE) !== 0;
+        const len = table.getUint32(at + DESC_OFF_LEN, true);
+        checkChainLength(++buffers, limit);
+        sawWritable = checkBufferOrder(sawWritable, writable);
+        bytes = addChainBytes(bytes, len, buffers);
+        const addr = checkBuffer(mem, table.getUint32(at + DESC_OFF_ADDR + 4, true), table.getUint32(at + DESC_OFF_ADDR, true), len, 'buffer', writable);
+        chain.setBuffer(buffers - 1, addr, len, writable);
+        if (!(flags & VIRTQ_DESC_F_NEXT)) break;
+        // §2.7.5: `next` indexes the descriptor table, which has exactly size entries.
+        const next = table.getUint16(at + DESC_OFF_NEXT, true);
+        if (next >= size) throw nextOutOfRange(index, next, size);
+        index = next;
+      }
+      // The head is the ID the used ring returns (§2.7.8); an indirect table counts as one descriptor.
+      chain.finish(head, descCount, buffers);
+      // #endregion walk-chain
       this.take(chain);
       return chain.popped;
     } catch (e) {
@@ -280,6 +317,12 @@ function availIdxJump(availIdx: number, lastAvail: number, size: number): VirtqE
 }
 function headOutOfRange(lastAvail: number, head: number, size: number): VirtqError {
   return new VirtqError('HEAD_OUT_OF_RANGE', `avail entry ${lastAvail}: head ${head} >= queue size ${size}`);
+}
+function descLoop(index: number, head: number): VirtqError {
+  return new VirtqError('DESC_LOOP', `descriptor ${index} appears twice in the chain of head ${head}`);
+}
+function nextOutOfRange(index: number, next: number, size: number): VirtqError {
+  return new VirtqError('NEXT_OUT_OF_RANGE', `descriptor ${index}: next ${next} >= queue size ${size}`);
 }
 function headInUse(head: number): VirtqError {
   return new VirtqError('BUFFER_ID_IN_USE', `head ${head} is made available again before the device returned it`);

@@ -1,0 +1,132 @@
+// The chains a queue hands to its device model. A queue walks thousands of chains a second, so
+// it reuses their storage: a record goes back to the queue's pool when the device returns its
+// chain (push), and the next chain overwrites it. A device model owns a chain from pop() until
+// it pushes it.
+import type { ChainBuffer, DescriptorChain } from './chain.ts';
+import type { PopResult } from './queue.ts';
+
+// #region chain-record
+/** One buffer as a device model sees it; the record rewrites these objects when it is reused. */
+interface BufferEntry {
+  addr: number;
+  len: number;
+  writable: boolean;
+}
+
+/**
+ * A DescriptorChain whose storage is reused once the device has returned it. The walk writes
+ * each buffer into typed arrays (no object per buffer, nothing for the garbage collector);
+ * `buffers`, the objects a device model reads, is made from them on first use and reused too.
+ */
+export class ChainRecord implements DescriptorChain {
+  id = 0;
+  descCount = 0;
+  /** How many buffers the chain holds: entries 0 to count - 1 of the arrays. */
+  #count = 0;
+  #addrs = new Float64Array(INITIAL_BUFFERS);
+  #lens = new Uint32Array(INITIAL_BUFFERS);
+  #writable = new Uint8Array(INITIAL_BUFFERS);
+  /** Bytes of the device-writable buffers: the most a push may report as written. */
+  #writableBytes = 0;
+  /** The entry objects `buffers` hands out, and whether they show the current chain. */
+  #entries: BufferEntry[] = [];
+  #entriesCurrent = false;
+  /** What pop() hands out for this chain; made once, like the record. */
+  readonly #popped: PopResult = { kind: 'chain', chain: this };
+  /**
+   * The buffers as objects, made from the arrays when first read. An own, enumerable property
+   * (like id and descCount), so that a copy or a comparison of the chain sees it too.
+   */
+  declare readonly buffers: readonly ChainBuffer[];
+
+  constructor() {
+    Object.defineProperty(this, 'buffers', { enumerable: true, get: () => this.currentBuffers() });
+  }
+
+  get writableBytes(): number {
+    return this.#writableBytes;
+  }
+  get popped(): PopResult {
+    return this.#popped;
+  }
+
+  /** Empties the record for the next chain. */
+  clear(): void {
+    this.#count = 0;
+    this.#writableBytes = 0;
+    this.#entriesCurrent = false;
+  }
+
+  /** Sets buffer `n` (0-based); the walk has checked it. Entries past the last one set are not read. */
+  setBuffer(n: number, addr: number, len: number, writable: boolean): void {
+    if (n >= this.#addrs.length) this.grow(n + 1);
+    this.#addrs[n] = addr;
+    this.#lens[n] = len;
+    this.#writable[n] = writable ? 1 : 0;
+    if (writable) this.#writableBytes += len;
+  }
+
+  /** Completes the chain: its ID, the ring descriptors it took, and how many buffers were set. */
+  finish(id: number, descCount: number, buffers: number): void {
+    this.id = id;
+    this.descCount = descCount;
+    this.#count = buffers;
+  }
+
+  private currentBuffers(): readonly ChainBuffer[] {
+    if (!this.#entriesCurrent) this.fillEntries();
+    return this.#entries;
+  }
+
+  /** Rewrites the entry objects from the arrays, reusing those an earlier chain left. */
+  private fillEntries(): void {
+    const entries = this.#entries;
+    for (let i = 0; i < this.#count; i++) {
+      const addr = this.#addrs[i];
+      const len = this.#lens[i];
+      const writable = this.#writable[i] === 1;
+      if (i < entries.length) {
+        entries[i].addr = addr;
+        entries[i].len = len;
+        entries[i].writable = writable;
+      } else {
+        entries.push({ addr, len, writable });
+      }
+    }
+    // Only entries left by a longer chain need trimming; setting the length costs a runtime call.
+    if (entries.length !== this.#count) entries.length = this.#count;
+    this.#entriesCurrent = true;
+  }
+
+  /** Makes room for at least `needed` buffers; a queue's longest chain sets the size once. */
+  private grow(needed: number): void {
+    const size = Math.max(needed, this.#addrs.length * 2);
+    const addrs = new Float64Array(size);
+    addrs.set(this.#addrs);
+    this.#addrs = addrs;
+    const lens = new Uint32Array(size);
+    lens.set(this.#lens);
+    this.#lens = lens;
+    const writable = new Uint8Array(size);
+    writable.set(this.#writable);
+    this.#writable = writable;
+  }
+}
+
+/** Most chains are short: room for this many buffers before a record first grows. */
+const INITIAL_BUFFERS = 8;
+
+/** The records of one queue's chains: taken by the walk, given back when the chain is pushed. */
+export class ChainPool {
+  private readonly free: ChainRecord[] = [];
+  /** A cleared record. */
+  acquire(): ChainRecord {
+    const chain = this.free.pop() ?? new ChainRecord();
+    chain.clear();
+    return chain;
+  }
+  release(chain: ChainRecord): void {
+    this.free.push(chain);
+  }
+}
+// #endregion chain-record
