@@ -13,12 +13,16 @@ import * as memory from './memory.ts';
 
 // The access bits are copied into this module: an imported binding is live (a module may
 // reassign its exports), so V8 reads it through its module cell, checked for initialisation,
-// at every use, while a constant of this module's own is folded into the compiled code. The
-// walks take their layout constants the same way; these run for every descriptor.
+// at every use, while a private constant of this module's own is folded into the compiled
+// code. The same holds for a module's own exported constants, even inside that module, so the
+// layouts give their accessors private copies too. The walks take their layout constants the
+// same way; these run for every descriptor.
 const { READ, WRITE } = memory;
 
 /** The most bytes a chain may hold, all its buffers together (§2.7.5.2). */
 export const MAX_CHAIN_BYTES = 2 ** 32;
+// The rules read a private copy: an exported binding is read through its cell, like an import.
+const CHAIN_BYTES_LIMIT = MAX_CHAIN_BYTES;
 
 // #region chain-rules
 /** §2.7.5.3.1, §2.8.17: a chain never holds more buffers than `limit`; `n` counts this one. */
@@ -43,7 +47,7 @@ export function checkBufferOrder(sawWritable: boolean, writable: boolean): boole
  */
 export function addChainBytes(bytes: number, len: number, n: number): number {
   const total = bytes + len;
-  if (total > MAX_CHAIN_BYTES) throw chainTooLarge(total, n);
+  if (total > CHAIN_BYTES_LIMIT) throw chainTooLarge(total, n);
   return total;
 }
 // #endregion check-chain-bytes

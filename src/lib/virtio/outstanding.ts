@@ -13,6 +13,8 @@ export interface ReturnedChain {
 
 /** The largest used length the rings can carry: a 32-bit field. */
 export const MAX_USED_LEN = 0xffff_ffff;
+// push() reads a private copy: an exported binding is read through its cell (see chain-rules.ts).
+const USED_LEN_LIMIT = MAX_USED_LEN;
 
 // #region outstanding
 export class OutstandingChains {
@@ -66,7 +68,7 @@ export class OutstandingChains {
     // #region check-used-length
     // The used length is a 32-bit field (§2.7.8, §2.8.13): a length it cannot hold is refused
     // here, never truncated into the ring.
-    if (!Number.isInteger(writtenLen) || writtenLen < 0 || writtenLen > writableLen || writtenLen > MAX_USED_LEN) {
+    if (!Number.isInteger(writtenLen) || writtenLen < 0 || writtenLen > writableLen || writtenLen > USED_LEN_LIMIT) {
       throw badUsedLength(writtenLen, writableLen);
     }
     // #endregion check-used-length

@@ -21,6 +21,14 @@ export interface PackedDesc {
 }
 // #endregion packed-desc
 
+// Private copies for the view accessors below, which run for every buffer. V8 keeps a module's
+// exported bindings in cells that it reads at every use, even inside the module that declares
+// them; a private constant is folded into the compiled code (see ../chain-rules.ts).
+const ADDR_AT = DESC_OFF_ADDR;
+const LEN_AT = DESC_OFF_LEN;
+const ID_AT = DESC_OFF_ID;
+const FLAGS_AT = DESC_OFF_FLAGS;
+
 // #region desc-flags
 /** The list continues in the next ring slot (§2.8.6). */
 export const VIRTQ_DESC_F_NEXT = 1;
@@ -129,11 +137,11 @@ export class PackedDescFields {
  * as a whole) into `d`.
  */
 export function readPackedDescInto(table: DataView, at: number, d: PackedDescFields): void {
-  d.addrLow = table.getUint32(at + DESC_OFF_ADDR, true);
-  d.addrHigh = table.getUint32(at + DESC_OFF_ADDR + 4, true);
-  d.len = table.getUint32(at + DESC_OFF_LEN, true);
-  d.id = table.getUint16(at + DESC_OFF_ID, true);
-  d.flags = table.getUint16(at + DESC_OFF_FLAGS, true);
+  d.addrLow = table.getUint32(at + ADDR_AT, true);
+  d.addrHigh = table.getUint32(at + ADDR_AT + 4, true);
+  d.len = table.getUint32(at + LEN_AT, true);
+  d.id = table.getUint16(at + ID_AT, true);
+  d.flags = table.getUint16(at + FLAGS_AT, true);
 }
 // #endregion desc-fields
 
@@ -142,10 +150,10 @@ export function readPackedDescInto(table: DataView, at: number, d: PackedDescFie
  * id), at byte `at` of the descriptor ring's view.
  */
 export function writePackedUsedBody(ring: DataView, at: number, len: number, id: number): void {
-  ring.setUint32(at + DESC_OFF_ADDR, 0, true);
-  ring.setUint32(at + DESC_OFF_ADDR + 4, 0, true);
-  ring.setUint32(at + DESC_OFF_LEN, len, true);
-  ring.setUint16(at + DESC_OFF_ID, id, true);
+  ring.setUint32(at + ADDR_AT, 0, true);
+  ring.setUint32(at + ADDR_AT + 4, 0, true);
+  ring.setUint32(at + LEN_AT, len, true);
+  ring.setUint16(at + ID_AT, id, true);
 }
 
 /** Writes addr, len and id but not flags: flags are what publish a descriptor (§2.8.21.1). */
@@ -162,10 +170,10 @@ export function writePackedDescFlags(mem: GuestMemory, addr: number, flags: numb
 
 /** Flags of the descriptor at byte `at` of the descriptor ring's view. */
 export function packedFlagsIn(ring: DataView, at: number): number {
-  return ring.getUint16(at + DESC_OFF_FLAGS, true);
+  return ring.getUint16(at + FLAGS_AT, true);
 }
 export function setPackedFlagsIn(ring: DataView, at: number, flags: number): void {
-  ring.setUint16(at + DESC_OFF_FLAGS, flags, true);
+  ring.setUint16(at + FLAGS_AT, flags, true);
 }
 
 /** Guest address of ring slot `index`. */

@@ -267,31 +267,47 @@ export function splitRingViews(mem: GuestMemory, config: QueueConfig): SplitRing
   };
 }
 
+// Private copies of the offsets for the accessors below, which run for every chain. V8 keeps
+// a module's exported bindings in cells that it reads at every use, even inside the module that
+// declares them; a private constant is folded into the compiled code (see ../chain-rules.ts).
+const AVAIL_FLAGS_AT = AVAIL_OFF_FLAGS;
+const AVAIL_IDX_AT = AVAIL_OFF_IDX;
+const AVAIL_RING_AT = AVAIL_OFF_RING;
+const AVAIL_ENTRY = AVAIL_ENTRY_SIZE;
+const USED_FLAGS_AT = USED_OFF_FLAGS;
+const USED_IDX_AT = USED_OFF_IDX;
+const USED_RING_AT = USED_OFF_RING;
+const USED_ELEM = USED_ELEM_SIZE;
+const USED_ID_AT = USED_ELEM_OFF_ID;
+const USED_LEN_AT = USED_ELEM_OFF_LEN;
+
 /** The ring fields the device touches, through the views: the same offsets as above. */
 export function availIdxIn(avail: DataView): number {
-  return avail.getUint16(AVAIL_OFF_IDX, true);
+  return avail.getUint16(AVAIL_IDX_AT, true);
 }
 export function availFlagsIn(avail: DataView): number {
-  return avail.getUint16(AVAIL_OFF_FLAGS, true);
+  return avail.getUint16(AVAIL_FLAGS_AT, true);
 }
 export function availEntryIn(avail: DataView, slot: number): number {
-  return avail.getUint16(AVAIL_OFF_RING + AVAIL_ENTRY_SIZE * slot, true);
+  return avail.getUint16(AVAIL_RING_AT + AVAIL_ENTRY * slot, true);
 }
 export function usedEventIn(avail: DataView, size: number): number {
-  return avail.getUint16(usedEventOffset(size), true);
+  // used_event follows the last ring entry (usedEventOffset).
+  return avail.getUint16(AVAIL_RING_AT + AVAIL_ENTRY * size, true);
 }
 export function setUsedEntryIn(used: DataView, slot: number, id: number, len: number): void {
-  const at = USED_OFF_RING + USED_ELEM_SIZE * slot;
-  used.setUint32(at + USED_ELEM_OFF_ID, id, true);
-  used.setUint32(at + USED_ELEM_OFF_LEN, len, true);
+  const at = USED_RING_AT + USED_ELEM * slot;
+  used.setUint32(at + USED_ID_AT, id, true);
+  used.setUint32(at + USED_LEN_AT, len, true);
 }
 export function setUsedIdxIn(used: DataView, idx: number): void {
-  used.setUint16(USED_OFF_IDX, idx, true);
+  used.setUint16(USED_IDX_AT, idx, true);
 }
 export function setUsedFlagsIn(used: DataView, flags: number): void {
-  used.setUint16(USED_OFF_FLAGS, flags, true);
+  used.setUint16(USED_FLAGS_AT, flags, true);
 }
 export function setAvailEventIn(used: DataView, size: number, idx: number): void {
-  used.setUint16(availEventOffset(size), idx, true);
+  // avail_event follows the last used element (availEventOffset).
+  used.setUint16(USED_RING_AT + USED_ELEM * size, idx, true);
 }
 // #endregion ring-views
