@@ -136,6 +136,8 @@ export class GuestMemory {
   /** The error for a range the device may not access: a bad length, a wrap past 2^64, or a hole. */
   private outside(addr: number | bigint, len: number, need: number, what = ''): never {
     if (len < 0 || !Number.isInteger(len)) throw new VirtqError('ADDR_OUT_OF_RANGE', `bad length ${len}`);
+    // A fraction, a negative number or NaN is no address at all (and has no u64 to report).
+    if (typeof addr === 'number' && !(Number.isInteger(addr) && addr >= 0)) throw new VirtqError('ADDR_OUT_OF_RANGE', `bad address ${addr}`);
     this.fault(typeof addr === 'bigint' ? addr : BigInt(addr), len, (need & WRITE) !== 0, what);
   }
 
@@ -157,6 +159,10 @@ export class GuestMemory {
    * check each. Throws the VirtqError readU8..writeU64 would.
    */
   regionAt(addr: number, len: number, need: Access = READ): number {
+    // The first region without a search, as in containsU64: an indirect table is found here.
+    if (addr >= this.firstStart && addr + len <= this.firstEnd && (this.firstAccess & need) === need && Number.isInteger(addr) && Number.isInteger(len) && len >= 0) {
+      return 0;
+    }
     return this.locate(addr, len, need);
   }
   view(region: number): DataView {

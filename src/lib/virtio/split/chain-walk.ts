@@ -18,12 +18,16 @@ import * as layout from './layout.ts';
 // Own copies of the layout's constants, read for every descriptor: why, see ../chain-rules.ts.
 const { DESC_OFF_ADDR, DESC_OFF_FLAGS, DESC_OFF_LEN, DESC_OFF_NEXT, SPLIT_DESC_SIZE, VIRTQ_DESC_F_INDIRECT, VIRTQ_DESC_F_NEXT, VIRTQ_DESC_F_WRITE } = layout;
 
-/** Marks of the descriptors one walk has visited, reused across walks (no per-pop allocation). */
+/**
+ * Marks of the descriptors one walk has visited, reused across walks (no per-pop allocation).
+ * Int32 rather than Uint32: an element of a Uint32Array may not fit a 32-bit signed register,
+ * so the engine compares it as a double, and the walk does this for every descriptor.
+ */
 export class VisitMarks {
-  private marks: Uint32Array;
+  private marks: Int32Array;
   private walk = 0;
   constructor(size: number) {
-    this.marks = new Uint32Array(size);
+    this.marks = new Int32Array(size);
   }
   /** How many indices can be marked. */
   get capacity(): number {
@@ -32,13 +36,13 @@ export class VisitMarks {
   /** Makes room for indices below `size` (growing, never shrinking: the array is reused). */
   reserve(size: number): void {
     if (size > this.marks.length) {
-      this.marks = new Uint32Array(size);
+      this.marks = new Int32Array(size);
       this.walk = 0;
     }
   }
   /** Starts a new walk: every mark from earlier walks is forgotten. */
   begin(): void {
-    if (++this.walk === 0xffff_ffff) {
+    if (++this.walk === 0x7fff_ffff) {
       this.marks.fill(0);
       this.walk = 1;
     }
