@@ -10,11 +10,10 @@ import { addChainBytes, checkBuffer, checkBufferOrder } from '../chain-rules.ts'
 import type { ChainRecord } from '../chain-record.ts';
 import { VirtqError } from '../errors.ts';
 import { type GuestMemory, READ } from '../memory.ts';
-import { PackedDescFields, readPackedDescInto } from './layout.ts';
 import * as layout from './layout.ts';
 
 // Own copies of the layout's constants, read for every descriptor: why, see ../chain-rules.ts.
-const { DESC_OFF_ADDR, DESC_OFF_FLAGS, DESC_OFF_LEN, PACKED_DESC_SIZE, VIRTQ_DESC_F_NEXT, VIRTQ_DESC_F_WRITE } = layout;
+const { DESC_OFF_ADDR, DESC_OFF_FLAGS, DESC_OFF_ID, DESC_OFF_LEN, PACKED_DESC_SIZE, VIRTQ_DESC_F_NEXT, VIRTQ_DESC_F_WRITE } = layout;
 
 /** What the walk of an indirect table needs from its queue; made once per queue. */
 export interface PackedTableWalk {
@@ -24,13 +23,11 @@ export interface PackedTableWalk {
   readonly limit: number;
   /** VIRTIO_F_INDIRECT_DESC was negotiated. */
   readonly indirect: boolean;
-  /** The ring descriptor that names the table, read once per table. */
-  readonly desc: PackedDescFields;
 }
 
 /** What a queue's table walks reuse from one buffer to the next. */
 export function packedTableWalk(mem: GuestMemory, size: number, limit: number, indirect: boolean): PackedTableWalk {
-  return { mem, size, limit, indirect, desc: new PackedDescFields() };
+  return { mem, size, limit, indirect };
 }
 
 // #region walk-indirect
@@ -39,9 +36,11 @@ export function packedTableWalk(mem: GuestMemory, size: number, limit: number, i
  * `flags` are that descriptor's flags as pop() read them to see it available.
  */
 export function walkIndirectTable(walk: PackedTableWalk, ring: DataView, index: number, flags: number, chain: ChainRecord): void {
-  const { desc, mem, limit } = walk;
-  readPackedDescInto(ring, index * PACKED_DESC_SIZE, desc);
-  desc.flags = flags; // the flags judged available, not a second read
+  const { mem, limit } = walk;
+  // The ring descriptor naming the table (struct pvirtq_desc, §2.8.13), read straight from the
+  // ring; its flags are those pop() judged available, not a second read.
+  const descAt = index * PACKED_DESC_SIZE;
+  const tableLen = ring.getUint32(descAt + DESC_OFF_LEN, true);
   // #region check-indirect-negotiated
   // §2.8.19: INDIRECT needs VIRTIO_F_INDIRECT_DESC.
   if (!walk.indirect) {
@@ -50,31 +49,31 @@ export function walkIndirectTable(walk: PackedTableWalk, ring: DataView, index: 
   // #endregion check-indirect-negotiated
   // #region check-indirect-next
   // §2.8.19: an INDIRECT descriptor is never part of a NEXT-linked list.
-  if (desc.flags & VIRTQ_DESC_F_NEXT) {
+  if (flags & VIRTQ_DESC_F_NEXT) {
     throw new VirtqError('INDIRECT_WITH_NEXT', `INDIRECT descriptor with NEXT set`);
   }
   // #endregion check-indirect-next
   // #region check-indirect-length
   // §2.8.7: the table is len / 16 whole packed descriptors, and an empty table is no buffer.
-  if (desc.len === 0 || desc.len % PACKED_DESC_SIZE !== 0) {
-    throw new VirtqError('INDIRECT_BAD_LENGTH', `indirect table length ${desc.len} is not a non-zero multiple of ${PACKED_DESC_SIZE}`);
+  if (tableLen === 0 || tableLen % PACKED_DESC_SIZE !== 0) {
+    throw new VirtqError('INDIRECT_BAD_LENGTH', `indirect table length ${tableLen} is not a non-zero multiple of ${PACKED_DESC_SIZE}`);
   }
   // #endregion check-indirect-length
   // #region check-indirect-range
   // The table itself must lie in guest memory, without wrapping past 2^64.
-  const tableAddr = checkBuffer(mem, desc.addrHigh, desc.addrLow, desc.len, 'indirect table');
+  const tableAddr = checkBuffer(mem, ring.getUint32(descAt + DESC_OFF_ADDR + 4, true), ring.getUint32(descAt + DESC_OFF_ADDR, true), tableLen, 'indirect table');
   // #endregion check-indirect-range
   // #region check-indirect-entries
-  const entries = desc.len / PACKED_DESC_SIZE;
+  const entries = tableLen / PACKED_DESC_SIZE;
   // §2.8.17: the list in the table obeys the same length limit as a list in the ring.
   if (entries > limit) {
     throw new VirtqError('CHAIN_TOO_LONG', `indirect table of ${entries} descriptors exceeds ${limit}`);
   }
   // #endregion check-indirect-entries
   // The ID is the ring descriptor's; the IDs inside the table are reserved (§2.8.7).
-  const id = desc.id;
+  const id = ring.getUint16(descAt + DESC_OFF_ID, true);
   // The whole table is guest memory: its entries are read from its region without a check each.
-  const region = mem.regionAt(tableAddr, desc.len, READ);
+  const region = mem.regionAt(tableAddr, tableLen, READ);
   const table = mem.view(region);
   const tableAt = tableAddr - mem.start(region);
   let bytes = 0;

@@ -119,32 +119,6 @@ export function readPackedDesc(mem: GuestMemory, addr: number): PackedDesc {
   };
 }
 
-// #region desc-fields
-/**
- * A descriptor as the device walks it: the fields of struct pvirtq_desc with the u64 address in
- * its two 32-bit halves, so that a walk needs no BigInt, and in one object a queue reuses.
- */
-export class PackedDescFields {
-  addrLow = 0;
-  addrHigh = 0;
-  len = 0;
-  id = 0;
-  flags = 0;
-}
-
-/**
- * Reads the descriptor at byte `at` of `table` (a view over a descriptor ring or table checked
- * as a whole) into `d`.
- */
-export function readPackedDescInto(table: DataView, at: number, d: PackedDescFields): void {
-  d.addrLow = table.getUint32(at + ADDR_AT, true);
-  d.addrHigh = table.getUint32(at + ADDR_AT + 4, true);
-  d.len = table.getUint32(at + LEN_AT, true);
-  d.id = table.getUint16(at + ID_AT, true);
-  d.flags = table.getUint16(at + FLAGS_AT, true);
-}
-// #endregion desc-fields
-
 /**
  * Writes what a used descriptor carries but its flags (§2.8.4: addr unused, written as 0; len;
  * id), at byte `at` of the descriptor ring's view.

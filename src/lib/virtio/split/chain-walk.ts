@@ -12,7 +12,6 @@ import { addChainBytes, checkBuffer, checkBufferOrder, checkChainLength } from '
 import type { ChainRecord } from '../chain-record.ts';
 import { VirtqError } from '../errors.ts';
 import { type GuestMemory, READ } from '../memory.ts';
-import { readSplitDescInto, SplitDescFields } from './layout.ts';
 import * as layout from './layout.ts';
 
 // Own copies of the layout's constants, read for every descriptor: why, see ../chain-rules.ts.
@@ -89,13 +88,11 @@ export interface SplitTableWalk {
   /** VIRTIO_F_INDIRECT_DESC was negotiated. */
   readonly indirect: boolean;
   readonly marks: TableMarks;
-  /** The descriptor that names the table, read once per table. */
-  readonly desc: SplitDescFields;
 }
 
 /** What a queue's table walks reuse from one chain to the next. */
 export function splitTableWalk(mem: GuestMemory, limit: number, indirect: boolean): SplitTableWalk {
-  return { mem, limit, indirect, marks: new TableMarks(), desc: new SplitDescFields() };
+  return { mem, limit, indirect, marks: new TableMarks() };
 }
 
 // #region indirect-table
@@ -113,26 +110,29 @@ export function walkIndirectTable(
   bytes: number,
   sawWritable: boolean,
 ): number {
-  const { desc, mem, limit } = walk;
-  readSplitDescInto(ring, index * SPLIT_DESC_SIZE, desc);
+  const { mem, limit } = walk;
+  // The descriptor naming the table, read straight from the ring (struct virtq_desc, §2.7.5).
+  const descAt = index * SPLIT_DESC_SIZE;
+  const descFlags = ring.getUint16(descAt + DESC_OFF_FLAGS, true);
+  const tableLen = ring.getUint32(descAt + DESC_OFF_LEN, true);
   // §2.7.5.3.1: INDIRECT needs VIRTIO_F_INDIRECT_DESC.
   if (!walk.indirect) {
     throw new VirtqError('INDIRECT_NOT_NEGOTIATED', `descriptor ${index}: INDIRECT without VIRTIO_F_INDIRECT_DESC`);
   }
   // §2.7.5.3.1: INDIRECT and NEXT are never set together; the table ends the chain.
-  if (desc.flags & VIRTQ_DESC_F_NEXT) {
+  if (descFlags & VIRTQ_DESC_F_NEXT) {
     throw new VirtqError('INDIRECT_WITH_NEXT', `descriptor ${index}: INDIRECT and NEXT both set`);
   }
   // §2.7.5.3: the table holds len / 16 whole descriptors, and an empty table holds no buffer.
-  if (desc.len === 0 || desc.len % SPLIT_DESC_SIZE !== 0) {
-    throw new VirtqError('INDIRECT_BAD_LENGTH', `descriptor ${index}: indirect table length ${desc.len} is not a non-zero multiple of ${SPLIT_DESC_SIZE}`);
+  if (tableLen === 0 || tableLen % SPLIT_DESC_SIZE !== 0) {
+    throw new VirtqError('INDIRECT_BAD_LENGTH', `descriptor ${index}: indirect table length ${tableLen} is not a non-zero multiple of ${SPLIT_DESC_SIZE}`);
   }
   // The table itself lies in guest memory, without wrapping past 2^64.
   // §2.7.5.3.2: the WRITE flag of the descriptor naming the table means nothing: not read.
-  const tableAddr = checkBuffer(mem, desc.addrHigh, desc.addrLow, desc.len, 'indirect table');
-  const entries = desc.len / SPLIT_DESC_SIZE;
+  const tableAddr = checkBuffer(mem, ring.getUint32(descAt + DESC_OFF_ADDR + 4, true), ring.getUint32(descAt + DESC_OFF_ADDR, true), tableLen, 'indirect table');
+  const entries = tableLen / SPLIT_DESC_SIZE;
   // The whole table is guest memory: its entries are read from its region without a check each.
-  const region = mem.regionAt(tableAddr, desc.len, READ);
+  const region = mem.regionAt(tableAddr, tableLen, READ);
   const table = mem.view(region);
   const tableAt = tableAddr - mem.start(region);
   const marks = walk.marks;

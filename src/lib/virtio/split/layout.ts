@@ -146,33 +146,6 @@ export function readSplitDesc(mem: GuestMemory, addr: number): SplitDesc {
   };
 }
 
-// #region desc-fields
-/**
- * A descriptor as the device walks it: the fields of struct virtq_desc with the u64 address in
- * its two 32-bit halves, so that a walk needs no BigInt, and in one object a queue reuses for
- * every descriptor it reads.
- */
-export class SplitDescFields {
-  addrLow = 0;
-  addrHigh = 0;
-  len = 0;
-  flags = 0;
-  next = 0;
-}
-
-/**
- * Reads the descriptor at byte `at` of `table` (a view over a descriptor table checked as a
- * whole: the ring's, or an indirect one) into `d`.
- */
-export function readSplitDescInto(table: DataView, at: number, d: SplitDescFields): void {
-  d.addrLow = table.getUint32(at + DESC_OFF_ADDR, true);
-  d.addrHigh = table.getUint32(at + DESC_OFF_ADDR + 4, true);
-  d.len = table.getUint32(at + DESC_OFF_LEN, true);
-  d.flags = table.getUint16(at + DESC_OFF_FLAGS, true);
-  d.next = table.getUint16(at + DESC_OFF_NEXT, true);
-}
-// #endregion desc-fields
-
 export function writeSplitDesc(mem: GuestMemory, addr: number, d: SplitDesc): void {
   mem.writeU64(addr + DESC_OFF_ADDR, d.addr);
   mem.writeU32(addr + DESC_OFF_LEN, d.len);
