@@ -39,4 +39,31 @@ describe('the split chain walk (§2.7.5)', () => {
     expect(r.kind === 'error' ? r.error.code : r.kind).toBe('CHAIN_TOO_LONG');
     expect(l.mem.violations).toEqual([]);
   });
+
+  it('in a table of more than 65536 entries the 16-bit next reaches the first 65536: marked, reused across walks, a loop is DESC_LOOP', () => {
+    const entries = 1 << 17;
+    const l = checkedSplitLayout(4, { indirectSize: entries * 16 });
+    const t = l.indirectArea.addr;
+    const last = 0xffff; // the highest entry a next field can name
+    putTableEntry(l, t, 0, { addr: l.dataAddr, len: 1, flags: VIRTQ_DESC_F_NEXT, next: last });
+    putTableEntry(l, t, last, { addr: l.dataAddr + 8, len: 2 });
+    putDesc(l, 0, { addr: t, len: entries * 16, flags: VIRTQ_DESC_F_INDIRECT });
+    const dev = new SplitDeviceQueue(l.mem, l.config, featureSet(VIRTIO_F_INDIRECT_DESC));
+    for (let i = 0; i < 2; i++) {
+      offer(l, 0);
+      const r = dev.pop();
+      if (r.kind !== 'chain') throw new Error(`walk ${i}: ${r.kind === 'error' ? r.error.message : r.kind}`);
+      expect(r.chain.buffers).toEqual([
+        { addr: l.dataAddr, len: 1, writable: false },
+        { addr: l.dataAddr + 8, len: 2, writable: false },
+      ]);
+      dev.push(r.chain, 0);
+    }
+    putTableEntry(l, t, last, { addr: l.dataAddr + 8, len: 2, flags: VIRTQ_DESC_F_NEXT, next: last });
+    offer(l, 0);
+    const r = dev.pop();
+    expect(r.kind === 'error' ? r.error.code : r.kind).toBe('DESC_LOOP');
+    expect(r.kind === 'error' ? r.error.message : '').toMatch(/indirect table entry 65535 appears twice/);
+    expect(l.mem.violations).toEqual([]);
+  });
 });

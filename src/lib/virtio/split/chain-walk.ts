@@ -55,30 +55,10 @@ export class VisitMarks {
 }
 
 /**
- * Marks of the indirect-table entries one walk has visited. Tables can be far larger than the
- * queue, but the chain-length limit ends a walk long before a large table is exhausted, so only
- * visited entries are marked: the first MARKED_TABLE_ENTRIES in a reused array, any beyond
- * (only a huge table has them) in a Set.
+ * How many entries of an indirect table a walk can reach: `next` is a 16-bit field (§2.7.5), so
+ * however large a table is, only its first 65536 entries can be linked, and only they are marked.
  */
-export class TableMarks {
-  private readonly near = new VisitMarks(0);
-  private far: Set<number> | null = null;
-  /** Starts a walk of a table of `entries` entries. */
-  begin(entries: number): void {
-    this.near.reserve(Math.min(entries, MARKED_TABLE_ENTRIES));
-    this.near.begin();
-    this.far?.clear();
-  }
-  /** Marks entry `i`; false if this walk had marked it already. */
-  visit(i: number): boolean {
-    if (i < this.near.capacity) return this.near.visit(i);
-    this.far ??= new Set();
-    if (this.far.has(i)) return false;
-    this.far.add(i);
-    return true;
-  }
-}
-const MARKED_TABLE_ENTRIES = 1 << 16;
+const NEXT_REACH = 1 << 16;
 
 /** What the walk of an indirect table needs from its queue; made once per queue. */
 export interface SplitTableWalk {
@@ -87,12 +67,13 @@ export interface SplitTableWalk {
   readonly limit: number;
   /** VIRTIO_F_INDIRECT_DESC was negotiated. */
   readonly indirect: boolean;
-  readonly marks: TableMarks;
+  /** Marks of the table entries the current walk has passed. */
+  readonly marks: VisitMarks;
 }
 
 /** What a queue's table walks reuse from one chain to the next. */
 export function splitTableWalk(mem: GuestMemory, limit: number, indirect: boolean): SplitTableWalk {
-  return { mem, limit, indirect, marks: new TableMarks() };
+  return { mem, limit, indirect, marks: new VisitMarks(0) };
 }
 
 // #region indirect-table
@@ -116,35 +97,31 @@ export function walkIndirectTable(
   const descFlags = ring.getUint16(descAt + DESC_OFF_FLAGS, true);
   const tableLen = ring.getUint32(descAt + DESC_OFF_LEN, true);
   // §2.7.5.3.1: INDIRECT needs VIRTIO_F_INDIRECT_DESC.
-  if (!walk.indirect) {
-    throw new VirtqError('INDIRECT_NOT_NEGOTIATED', `descriptor ${index}: INDIRECT without VIRTIO_F_INDIRECT_DESC`);
-  }
+  if (!walk.indirect) throw indirectNotNegotiated(index);
   // §2.7.5.3.1: INDIRECT and NEXT are never set together; the table ends the chain.
-  if (descFlags & VIRTQ_DESC_F_NEXT) {
-    throw new VirtqError('INDIRECT_WITH_NEXT', `descriptor ${index}: INDIRECT and NEXT both set`);
-  }
+  if (descFlags & VIRTQ_DESC_F_NEXT) throw indirectWithNext(index);
   // §2.7.5.3: the table holds len / 16 whole descriptors, and an empty table holds no buffer.
-  if (tableLen === 0 || tableLen % SPLIT_DESC_SIZE !== 0) {
-    throw new VirtqError('INDIRECT_BAD_LENGTH', `descriptor ${index}: indirect table length ${tableLen} is not a non-zero multiple of ${SPLIT_DESC_SIZE}`);
-  }
+  if (tableLen === 0 || tableLen % SPLIT_DESC_SIZE !== 0) throw indirectBadLength(index, tableLen);
   // The table itself lies in guest memory, without wrapping past 2^64.
   // §2.7.5.3.2: the WRITE flag of the descriptor naming the table means nothing: not read.
   const tableAddr = checkBuffer(mem, ring.getUint32(descAt + DESC_OFF_ADDR + 4, true), ring.getUint32(descAt + DESC_OFF_ADDR, true), tableLen, 'indirect table');
-  const entries = tableLen / SPLIT_DESC_SIZE;
+  // A whole number below 2^28: shifted, not divided, so that it stays an integer for the engine.
+  const entries = tableLen >>> SPLIT_DESC_SHIFT;
   // The whole table is guest memory: its entries are read from its region without a check each.
   const region = mem.regionAt(tableAddr, tableLen, READ);
   const table = mem.view(region);
   const tableAt = tableAddr - mem.start(region);
   const marks = walk.marks;
-  marks.begin(entries);
+  marks.reserve(Math.min(entries, NEXT_REACH));
+  marks.begin();
   let i = 0;
   for (;;) {
     // §2.7.5.2: no loops inside the table either.
-    if (!marks.visit(i)) throw new VirtqError('DESC_LOOP', `indirect table entry ${i} appears twice in the chain`);
+    if (!marks.visit(i)) throw tableLoop(i);
     const at = tableAt + i * SPLIT_DESC_SIZE;
     const flags = table.getUint16(at + DESC_OFF_FLAGS, true);
     // §2.7.5.3.1: only one table per descriptor; a table entry never points at another table.
-    if (flags & VIRTQ_DESC_F_INDIRECT) throw new VirtqError('NESTED_INDIRECT', `indirect table entry ${i} has INDIRECT set`);
+    if (flags & VIRTQ_DESC_F_INDIRECT) throw nestedIndirect(i);
     // The rules every buffer of every chain obeys (../chain-rules.ts), as in pop().
     const writable = (flags & VIRTQ_DESC_F_WRITE) !== 0;
     const len = table.getUint32(at + DESC_OFF_LEN, true);
@@ -156,8 +133,31 @@ export function walkIndirectTable(
     if (!(flags & VIRTQ_DESC_F_NEXT)) return buffers;
     // §2.7.5.3: `next` in a table indexes that table.
     const next = table.getUint16(at + DESC_OFF_NEXT, true);
-    if (next >= entries) throw new VirtqError('NEXT_OUT_OF_RANGE', `indirect table entry ${i}: next ${next} >= ${entries} entries`);
+    if (next >= entries) throw tableNextOutOfRange(i, next, entries);
     i = next;
   }
 }
 // #endregion indirect-table
+
+/** log2 of SPLIT_DESC_SIZE: a table of len bytes holds len >>> 4 descriptors. */
+const SPLIT_DESC_SHIFT = 4;
+
+// The table's errors, made out of line: the walk stays small enough to compile well.
+function indirectNotNegotiated(index: number): VirtqError {
+  return new VirtqError('INDIRECT_NOT_NEGOTIATED', `descriptor ${index}: INDIRECT without VIRTIO_F_INDIRECT_DESC`);
+}
+function indirectWithNext(index: number): VirtqError {
+  return new VirtqError('INDIRECT_WITH_NEXT', `descriptor ${index}: INDIRECT and NEXT both set`);
+}
+function indirectBadLength(index: number, len: number): VirtqError {
+  return new VirtqError('INDIRECT_BAD_LENGTH', `descriptor ${index}: indirect table length ${len} is not a non-zero multiple of ${SPLIT_DESC_SIZE}`);
+}
+function tableLoop(i: number): VirtqError {
+  return new VirtqError('DESC_LOOP', `indirect table entry ${i} appears twice in the chain`);
+}
+function nestedIndirect(i: number): VirtqError {
+  return new VirtqError('NESTED_INDIRECT', `indirect table entry ${i} has INDIRECT set`);
+}
+function tableNextOutOfRange(i: number, next: number, entries: number): VirtqError {
+  return new VirtqError('NEXT_OUT_OF_RANGE', `indirect table entry ${i}: next ${next} >= ${entries} entries`);
+}
