@@ -97,8 +97,13 @@ export class BarePackedDevice {
           this.wrap = !this.wrap;
         }
         if (f & INDIRECT) {
+          // Every entry read whole, as the split loop reads its table's entries: address, length
+          // and flags (a packed table entry's ID is reserved, and there is no next).
           const table = hi * 0x1_0000_0000 + lo;
-          for (let e = 0; e < len / 16; e++) this.sink += v.getUint32(table + 16 * e, true) + v.getUint32(table + 16 * e + 8, true);
+          for (let e = 0; e < len / 16; e++) {
+            const t = table + 16 * e;
+            this.sink += v.getUint32(t, true) + v.getUint32(t + 4, true) + v.getUint32(t + 8, true) + v.getUint16(t + 14, true);
+          }
           break;
         }
         this.sink += lo + len;
