@@ -14,9 +14,10 @@ import * as memory from './memory.ts';
 // The access bits are copied into this module: an imported binding is live (a module may
 // reassign its exports), so V8 reads it through its module cell, checked for initialisation,
 // at every use, while a private constant of this module's own is folded into the compiled
-// code. The same holds for a module's own exported constants, even inside that module, so the
-// layouts give their accessors private copies too. The walks take their layout constants the
-// same way; these run for every descriptor.
+// code. An imported function is no different: each call first reads it from its cell. The same
+// holds for a module's own exported constants, even inside that module, so the layouts give
+// their accessors private copies too. The walks copy the layout's constants, these rules and
+// the ring accessors the same way; all of them run for every chain or every descriptor.
 const { READ, WRITE } = memory;
 
 /** The most bytes a chain may hold, all its buffers together (§2.7.5.2). */

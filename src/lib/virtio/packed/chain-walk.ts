@@ -6,13 +6,15 @@
 // The walk of a list in the ring is PackedDeviceQueue.pop() (device-queue.ts): it runs for
 // every buffer, and written there it is compiled as one piece with the rest of pop(). This
 // file holds the walk of an indirect table and the checks and errors the two walks share.
-import { addChainBytes, checkBuffer, checkBufferOrder } from '../chain-rules.ts';
+import * as rules from '../chain-rules.ts';
 import type { ChainRecord } from '../chain-record.ts';
 import { VirtqError } from '../errors.ts';
 import { type GuestMemory, READ } from '../memory.ts';
 import * as layout from './layout.ts';
 
-// Own copies of the layout's constants, read for every descriptor: why, see ../chain-rules.ts.
+// Own copies of the rules and the layout's constants, used for every descriptor: an imported
+// binding is read through its module cell at every use; why, see ../chain-rules.ts.
+const { addChainBytes, checkBuffer, checkBufferOrder } = rules;
 const { DESC_OFF_ADDR, DESC_OFF_FLAGS, DESC_OFF_ID, DESC_OFF_LEN, PACKED_DESC_SIZE, VIRTQ_DESC_F_NEXT, VIRTQ_DESC_F_WRITE } = layout;
 
 /** What the walk of an indirect table needs from its queue; made once per queue. */

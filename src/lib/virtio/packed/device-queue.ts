@@ -5,31 +5,29 @@
 // outside guest memory: a violation becomes a recorded VirtqError and the queue stops.
 import type { DescriptorChain } from '../chain.ts';
 import { ChainPool, type ChainRecord } from '../chain-record.ts';
-import { addChainBytes, checkBuffer, checkBufferOrder, checkChainLength } from '../chain-rules.ts';
+import * as rules from '../chain-rules.ts';
 import { isVirtqError, VirtqError } from '../errors.ts';
 import { hasFeature, VIRTIO_F_EVENT_IDX, VIRTIO_F_IN_ORDER, VIRTIO_F_INDIRECT_DESC } from '../feature-bits.ts';
 import { type GuestMemory, READ_WRITE } from '../memory.ts';
 import { OutstandingChains } from '../outstanding.ts';
 import { type DeviceQueue, EMPTY, type PopResult, type QueueConfig } from '../queue.ts';
-import { checkBufferId, indirectInList, listIncomplete, listTooLong, type PackedTableWalk, packedTableWalk, walkIndirectTable } from './chain-walk.ts';
+import * as walks from './chain-walk.ts';
+import { type PackedTableWalk, packedTableWalk } from './chain-walk.ts';
 import { type EventSuppression, readEventSuppressionInto, shouldNotify, writeEventSuppression } from './event-suppression.ts';
-import {
-  checkPackedLayout,
-  descRingBytes,
-  packedFlagsIn,
-  setPackedFlagsIn,
-  RING_EVENT_FLAGS_DESC,
-  RING_EVENT_FLAGS_DISABLE,
-  RING_EVENT_FLAGS_ENABLE,
-  writePackedUsedBody,
-  isValidPackedQueueSize,
-} from './layout.ts';
+import { checkPackedLayout, descRingBytes, isValidPackedQueueSize, RING_EVENT_FLAGS_DESC, RING_EVENT_FLAGS_DISABLE, RING_EVENT_FLAGS_ENABLE } from './layout.ts';
 import * as layout from './layout.ts';
-import { isAvailable, RingPosition, usedFlags } from './wrap-counter.ts';
+import * as wrapCounter from './wrap-counter.ts';
+import { RingPosition } from './wrap-counter.ts';
 import { checkPackedRingState, packedInFlight, type PackedRingState } from '../ring-state.ts';
 
-// Own copies of the layout's constants, read for every descriptor: why, see ../chain-rules.ts.
+// Own copies of what pop() and push() use for every buffer and every descriptor: an imported
+// binding, a function as much as a constant, is read through its module cell at every use;
+// why, see ../chain-rules.ts.
+const { addChainBytes, checkBuffer, checkBufferOrder, checkChainLength } = rules;
+const { checkBufferId, indirectInList, listIncomplete, listTooLong, walkIndirectTable } = walks;
+const { packedFlagsIn, setPackedFlagsIn, writePackedUsedBody } = layout;
 const { DESC_OFF_ADDR, DESC_OFF_FLAGS, DESC_OFF_ID, DESC_OFF_LEN, PACKED_DESC_SIZE, VIRTQ_DESC_F_INDIRECT, VIRTQ_DESC_F_NEXT, VIRTQ_DESC_F_WRITE } = layout;
+const { isAvailable, usedFlags } = wrapCounter;
 
 export interface PackedDeviceOptions {
   /** The most descriptors the device accepts in one list (§2.8.18); default and cap: the queue size. */

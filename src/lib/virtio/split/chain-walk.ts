@@ -8,13 +8,15 @@
 // The walk through the ring's own table is SplitDeviceQueue.pop() (device-queue.ts): it runs
 // for every chain, and written there it is compiled as one piece with the rest of pop().
 // This file holds what it uses: the marks that find loops, and the walk of an indirect table.
-import { addChainBytes, checkBuffer, checkBufferOrder, checkChainLength } from '../chain-rules.ts';
+import * as rules from '../chain-rules.ts';
 import type { ChainRecord } from '../chain-record.ts';
 import { VirtqError } from '../errors.ts';
 import { type GuestMemory, READ } from '../memory.ts';
 import * as layout from './layout.ts';
 
-// Own copies of the layout's constants, read for every descriptor: why, see ../chain-rules.ts.
+// Own copies of the rules and the layout's constants, used for every descriptor: an imported
+// binding is read through its module cell at every use; why, see ../chain-rules.ts.
+const { addChainBytes, checkBuffer, checkBufferOrder, checkChainLength } = rules;
 const { DESC_OFF_ADDR, DESC_OFF_FLAGS, DESC_OFF_LEN, DESC_OFF_NEXT, SPLIT_DESC_SIZE, VIRTQ_DESC_F_INDIRECT, VIRTQ_DESC_F_NEXT, VIRTQ_DESC_F_WRITE } = layout;
 
 /**

@@ -5,34 +5,28 @@
 // until the device is reset (§2.1.2).
 import type { DescriptorChain } from '../chain.ts';
 import { ChainPool, type ChainRecord } from '../chain-record.ts';
-import { addChainBytes, checkBuffer, checkBufferOrder, checkChainLength } from '../chain-rules.ts';
+import * as rules from '../chain-rules.ts';
 import { isVirtqError, VirtqError } from '../errors.ts';
 import { hasFeature, VIRTIO_F_EVENT_IDX, VIRTIO_F_IN_ORDER, VIRTIO_F_INDIRECT_DESC } from '../feature-bits.ts';
 import type { GuestMemory } from '../memory.ts';
 import { OutstandingChains } from '../outstanding.ts';
 import { type DeviceQueue, EMPTY, type PopResult, type QueueConfig } from '../queue.ts';
-import { type SplitTableWalk, splitTableWalk, VisitMarks, walkIndirectTable } from './chain-walk.ts';
+import * as walks from './chain-walk.ts';
+import { type SplitTableWalk, splitTableWalk, VisitMarks } from './chain-walk.ts';
 import { shouldNotify, type SuppressionState } from './event-idx.ts';
-import {
-  availEntryIn,
-  availFlagsIn,
-  availIdxIn,
-  isValidSplitQueueSize,
-  setAvailEventIn,
-  setUsedEntryIn,
-  setUsedFlagsIn,
-  setUsedIdxIn,
-  splitRingViews,
-  type SplitRingViews,
-  usedEventIn,
-  VIRTQ_USED_F_NO_NOTIFY,
-} from './layout.ts';
+import { isValidSplitQueueSize, splitRingViews, type SplitRingViews, VIRTQ_USED_F_NO_NOTIFY } from './layout.ts';
 import * as layout from './layout.ts';
-import { idxAdd, idxDistance, idxSlot, IDX_MODULUS } from './ring-index.ts';
+import * as ring from './ring-index.ts';
 import { checkSplitRingState, type SplitRingState } from '../ring-state.ts';
 
-// Own copies of the layout's constants, read for every descriptor: why, see ../chain-rules.ts.
+// Own copies of what pop() and push() use for every chain and every descriptor: an imported
+// binding, a function as much as a constant, is read through its module cell at every use;
+// why, see ../chain-rules.ts.
+const { addChainBytes, checkBuffer, checkBufferOrder, checkChainLength } = rules;
+const { walkIndirectTable } = walks;
+const { availEntryIn, availFlagsIn, availIdxIn, setAvailEventIn, setUsedEntryIn, setUsedFlagsIn, setUsedIdxIn, usedEventIn } = layout;
 const { DESC_OFF_ADDR, DESC_OFF_FLAGS, DESC_OFF_LEN, DESC_OFF_NEXT, SPLIT_DESC_SIZE, VIRTQ_DESC_F_INDIRECT, VIRTQ_DESC_F_NEXT, VIRTQ_DESC_F_WRITE } = layout;
+const { idxAdd, idxDistance, idxSlot, IDX_MODULUS } = ring;
 
 export interface SplitDeviceOptions {
   /** The most buffers the device accepts in one chain (§2.7.4.1); default and cap: the queue size. */
