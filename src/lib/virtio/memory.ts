@@ -15,6 +15,11 @@ const HIGH_WORD = 0x1_0000_0000;
  * the device rejects it without ever forming an imprecise number.
  */
 const HIGH_WORD_LIMIT = 0x20_0000;
+/**
+ * How far into a region a table may start and still be read through the region's view: 2 MiB
+ * short of 2^31, more than a table walk reaches (65536 split entries, or 32768 packed ones).
+ */
+const FAR_TABLE_OFFSET = 2 ** 31 - 2 ** 21;
 
 export interface MemoryRegion {
   /** Guest physical address of the first byte (an IOVA, for memory seen through an IOMMU). */
@@ -170,6 +175,21 @@ export class GuestMemory {
   }
   start(region: number): number {
     return this.starts[region];
+  }
+
+  /**
+   * For a table at [addr, addr + len) in `region` (regionAt), which a walk reads a bounded part
+   * of (an indirect table): the view to read it through, and with tableOffset its byte offset
+   * there. Offsets stay below 2^31, where the engine keeps them as 32-bit integers (a larger one
+   * is a double, converted at every read), so a table lying further into a large region (a
+   * guest with gigabytes in one region) gets a view of its own.
+   */
+  tableView(region: number, addr: number, len: number): DataView {
+    return addr - this.starts[region] > FAR_TABLE_OFFSET ? this.area(addr, len) : this.views[region];
+  }
+  tableOffset(region: number, addr: number): number {
+    const offset = addr - this.starts[region];
+    return offset > FAR_TABLE_OFFSET ? 0 : offset | 0;
   }
   // #endregion region-access
 

@@ -76,8 +76,8 @@ export function walkIndirectTable(walk: PackedTableWalk, ring: DataView, index: 
   const id = ring.getUint16(descAt + DESC_OFF_ID, true);
   // The whole table is guest memory: its entries are read from its region without a check each.
   const region = mem.regionAt(tableAddr, tableLen, READ);
-  const table = mem.view(region);
-  const tableAt = tableAddr - mem.start(region);
+  const table = mem.tableView(region, tableAddr, tableLen);
+  const tableAt = mem.tableOffset(region, tableAddr);
   let bytes = 0;
   let sawWritable = false;
   for (let i = 0; i < entries; i++) {

@@ -111,8 +111,8 @@ export function walkIndirectTable(
   const entries = tableLen >>> SPLIT_DESC_SHIFT;
   // The whole table is guest memory: its entries are read from its region without a check each.
   const region = mem.regionAt(tableAddr, tableLen, READ);
-  const table = mem.view(region);
-  const tableAt = tableAddr - mem.start(region);
+  const table = mem.tableView(region, tableAddr, tableLen);
+  const tableAt = mem.tableOffset(region, tableAddr);
   const marks = walk.marks;
   marks.reserve(Math.min(entries, NEXT_REACH));
   marks.begin();
