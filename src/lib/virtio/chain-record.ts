@@ -40,7 +40,7 @@ export class ChainRecord implements DescriptorChain {
   declare readonly buffers: readonly ChainBuffer[];
 
   constructor() {
-    Object.defineProperty(this, 'buffers', { enumerable: true, get: () => this.currentBuffers() });
+    Object.defineProperty(this, 'buffers', BUFFERS);
   }
 
   get writableBytes(): number {
@@ -73,7 +73,8 @@ export class ChainRecord implements DescriptorChain {
     this.#count = buffers;
   }
 
-  private currentBuffers(): readonly ChainBuffer[] {
+  /** What `buffers` returns: the entry objects, brought up to date with the arrays first. */
+  bufferEntries(): readonly ChainBuffer[] {
     if (!this.#entriesCurrent) this.fillEntries();
     return this.#entries;
   }
@@ -112,6 +113,19 @@ export class ChainRecord implements DescriptorChain {
     this.#writable = writable;
   }
 }
+
+/**
+ * The `buffers` property of every record: one getter shared by all, so that all records keep one
+ * hidden class. A getter made per record would give each record a class of its own, and code
+ * that touches many records (a device model holding a queue's worth of chains) would find
+ * their fields through the engine's slowest, megamorphic lookups.
+ */
+const BUFFERS: PropertyDescriptor = {
+  enumerable: true,
+  get(this: ChainRecord): readonly ChainBuffer[] {
+    return this.bufferEntries();
+  },
+};
 
 /** Most chains are short: room for this many buffers before a record first grows. */
 const INITIAL_BUFFERS = 8;

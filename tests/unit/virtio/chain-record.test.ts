@@ -60,4 +60,13 @@ describe('ChainRecord', () => {
     expect(c.popped).toBe(c.popped);
     expect(c.popped).toEqual({ kind: 'chain', chain: c });
   });
+
+  it('every record shares one buffers getter, so that all records keep one hidden class', () => {
+    const getter = (c: ChainRecord) => Object.getOwnPropertyDescriptor(c, 'buffers')?.get;
+    const a = new ChainRecord();
+    const b = new ChainRecord();
+    expect(getter(a)).toBeTypeOf('function');
+    expect(getter(a)).toBe(getter(b));
+    expect(Object.keys(a)).toContain('buffers');
+  });
 });
