@@ -30,10 +30,6 @@ export class VisitMarks {
   constructor(size: number) {
     this.marks = new Int32Array(size);
   }
-  /** How many indices can be marked. */
-  get capacity(): number {
-    return this.marks.length;
-  }
   /** Makes room for indices below `size` (growing, never shrinking: the array is reused). */
   reserve(size: number): void {
     if (size > this.marks.length) {

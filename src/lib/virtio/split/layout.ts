@@ -265,8 +265,7 @@ export function availEntryIn(avail: DataView, slot: number): number {
   return avail.getUint16(AVAIL_RING_AT + AVAIL_ENTRY * slot, true);
 }
 export function usedEventIn(avail: DataView, size: number): number {
-  // used_event follows the last ring entry (usedEventOffset).
-  return avail.getUint16(AVAIL_RING_AT + AVAIL_ENTRY * size, true);
+  return avail.getUint16(usedEventOffset(size), true);
 }
 export function setUsedEntryIn(used: DataView, slot: number, id: number, len: number): void {
   const at = USED_RING_AT + USED_ELEM * slot;
@@ -280,7 +279,6 @@ export function setUsedFlagsIn(used: DataView, flags: number): void {
   used.setUint16(USED_FLAGS_AT, flags, true);
 }
 export function setAvailEventIn(used: DataView, size: number, idx: number): void {
-  // avail_event follows the last used element (availEventOffset).
-  used.setUint16(USED_RING_AT + USED_ELEM * size, idx, true);
+  used.setUint16(availEventOffset(size), idx, true);
 }
 // #endregion ring-views
