@@ -25,9 +25,12 @@ export class ChainRecord implements DescriptorChain {
   #count = 0;
   #addrs = new Float64Array(INITIAL_BUFFERS);
   #lens = new Uint32Array(INITIAL_BUFFERS);
-  #writable = new Uint8Array(INITIAL_BUFFERS);
-  /** Bytes of the device-writable buffers: the most a push may report as written. */
-  #writableBytes = 0;
+  /**
+   * How many of the buffers, from the first, are device-readable; the rest are device-writable.
+   * The walk has checked that no readable buffer follows a writable one (§2.7.4.2), so this
+   * count says for every buffer what a flag each would, and costs the walk no store per buffer.
+   */
+  #readable = 0;
   /** The entry objects `buffers` hands out, and whether they show the current chain. */
   #entries: BufferEntry[] = [];
   #entriesCurrent = false;
@@ -43,34 +46,37 @@ export class ChainRecord implements DescriptorChain {
     Object.defineProperty(this, 'buffers', BUFFERS);
   }
 
+  /** Bytes of the device-writable buffers: the most a push may report as written. */
   get writableBytes(): number {
-    return this.#writableBytes;
+    let bytes = 0;
+    for (let i = this.#readable; i < this.#count; i++) bytes += this.#lens[i];
+    return bytes;
   }
   get popped(): PopResult {
     return this.#popped;
   }
 
-  /** Empties the record for the next chain. */
-  clear(): void {
-    this.#count = 0;
-    this.#writableBytes = 0;
-    this.#entriesCurrent = false;
-  }
-
-  /** Sets buffer `n` (0-based); the walk has checked it. Entries past the last one set are not read. */
-  setBuffer(n: number, addr: number, len: number, writable: boolean): void {
+  /**
+   * Sets buffer `n` (0-based); the walk has checked it. Entries past the last one set are not
+   * read. Whether it is device-writable, finish() says for all buffers at once.
+   */
+  setBuffer(n: number, addr: number, len: number): void {
     if (n >= this.#addrs.length) this.grow(n + 1);
     this.#addrs[n] = addr;
     this.#lens[n] = len;
-    this.#writable[n] = writable ? 1 : 0;
-    if (writable) this.#writableBytes += len;
   }
 
-  /** Completes the chain: its ID, the ring descriptors it took, and how many buffers were set. */
-  finish(id: number, descCount: number, buffers: number): void {
+  /**
+   * Completes the chain: its ID, the ring descriptors it took, how many buffers were set, and
+   * how many of them, from the first, are device-readable (checkBufferOrder's count). Until
+   * then the record shows nothing a device model can see: the queue hands it out only after.
+   */
+  finish(id: number, descCount: number, buffers: number, readable: number): void {
     this.id = id;
     this.descCount = descCount;
     this.#count = buffers;
+    this.#readable = readable;
+    this.#entriesCurrent = false;
   }
 
   /** What `buffers` returns: the entry objects, brought up to date with the arrays first. */
@@ -85,7 +91,7 @@ export class ChainRecord implements DescriptorChain {
     for (let i = 0; i < this.#count; i++) {
       const addr = this.#addrs[i];
       const len = this.#lens[i];
-      const writable = this.#writable[i] === 1;
+      const writable = i >= this.#readable;
       if (i < entries.length) {
         entries[i].addr = addr;
         entries[i].len = len;
@@ -108,9 +114,6 @@ export class ChainRecord implements DescriptorChain {
     const lens = new Uint32Array(size);
     lens.set(this.#lens);
     this.#lens = lens;
-    const writable = new Uint8Array(size);
-    writable.set(this.#writable);
-    this.#writable = writable;
   }
 }
 
@@ -133,11 +136,9 @@ const INITIAL_BUFFERS = 8;
 /** The records of one queue's chains: taken by the walk, given back when the chain is pushed. */
 export class ChainPool {
   private readonly free: ChainRecord[] = [];
-  /** A cleared record. */
+  /** A record to fill: its walk sets every buffer it holds, and finish() the rest. */
   acquire(): ChainRecord {
-    const chain = this.free.pop() ?? new ChainRecord();
-    chain.clear();
-    return chain;
+    return this.free.pop() ?? new ChainRecord();
   }
   release(chain: ChainRecord): void {
     this.free.push(chain);

@@ -32,12 +32,14 @@ export function checkChainLength(n: number, limit: number): void {
 }
 
 /**
- * §2.7.4.2: device-readable buffers come before device-writable ones. Returns whether the chain
- * has now had a device-writable buffer.
+ * §2.7.4.2: device-readable buffers come before device-writable ones. `readable` counts the
+ * chain's device-readable buffers before this one, the `n`th; returns the count with it. So a
+ * chain's device-readable buffers are its first `readable`, and a record needs no flag per buffer.
  */
-export function checkBufferOrder(sawWritable: boolean, writable: boolean): boolean {
-  if (sawWritable && !writable) throw writeThenRead();
-  return sawWritable || writable;
+export function checkBufferOrder(readable: number, n: number, writable: boolean): number {
+  if (writable) return readable;
+  if (readable !== n - 1) throw writeThenRead();
+  return n;
 }
 
 // #region check-chain-bytes

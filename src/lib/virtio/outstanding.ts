@@ -20,8 +20,6 @@ const USED_LEN_LIMIT = MAX_USED_LEN;
 export class OutstandingChains {
   /** The record of the chain held under each ID, or undefined. */
   private readonly byId: (ChainRecord | undefined)[];
-  /** Bytes of each held chain's device-writable buffers: the most its push may report. */
-  private readonly writableLen: Float64Array;
   private held = 0;
   /** IDs in the order they were taken, a ring of queue-size entries; consulted with VIRTIO_F_IN_ORDER. */
   private readonly order: Uint32Array;
@@ -35,7 +33,6 @@ export class OutstandingChains {
     this.inOrder = inOrder;
     this.idName = idName;
     this.byId = new Array(size).fill(undefined);
-    this.writableLen = new Float64Array(size);
     this.order = new Uint32Array(inOrder ? size : 0);
     this.pool = pool;
   }
@@ -51,7 +48,6 @@ export class OutstandingChains {
   /** Holds a chain the queue's walk just filled (records only: they go back to the pool). */
   take(chain: ChainRecord): void {
     this.byId[chain.id] = chain;
-    this.writableLen[chain.id] = chain.writableBytes;
     if (this.inOrder) this.order[(this.orderHead + this.held) % this.order.length] = chain.id;
     this.held++;
   }
@@ -64,7 +60,8 @@ export class OutstandingChains {
   private check(chain: DescriptorChain, writtenLen: number, position: number): boolean {
     const held = this.byId[chain.id];
     if (held === undefined || held.descCount !== chain.descCount) throw this.notOutstanding(chain.id);
-    const writableLen = this.writableLen[chain.id];
+    // The held record's, not the pushed object's: a device model may push a copy of its chain.
+    const writableLen = held.writableBytes;
     // #region check-used-length
     // The used length is a 32-bit field (§2.7.8, §2.8.13): a length it cannot hold is refused
     // here, never truncated into the ring.

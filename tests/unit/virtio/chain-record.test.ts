@@ -3,9 +3,10 @@
 import { describe, expect, it } from 'vitest';
 import { ChainPool, ChainRecord } from '../../../src/lib/virtio/chain-record.ts';
 
+/** Fills a record as a walk does: buffers, then the count of device-readable ones, which come first. */
 function fill(chain: ChainRecord, id: number, bufs: { addr: number; len: number; writable: boolean }[]): void {
-  bufs.forEach((b, i) => chain.setBuffer(i, b.addr, b.len, b.writable));
-  chain.finish(id, bufs.length, bufs.length);
+  bufs.forEach((b, i) => chain.setBuffer(i, b.addr, b.len));
+  chain.finish(id, bufs.length, bufs.length, bufs.filter((b) => !b.writable).length);
 }
 
 const bufs = (n: number, base: number) => Array.from({ length: n }, (_, i) => ({ addr: base + i * 0x1000, len: 100 + i, writable: i >= n / 2 }));
@@ -27,6 +28,20 @@ describe('ChainRecord', () => {
     expect(c.buffers).toEqual(many);
   });
 
+  it('marks as writable exactly the buffers after the readable count, whatever the lengths', () => {
+    const c = new ChainRecord();
+    fill(c, 3, [
+      { addr: 0x1000, len: 7, writable: false },
+      { addr: 0x2000, len: 0, writable: false },
+      { addr: 0x3000, len: 11, writable: true },
+    ]);
+    expect(c.buffers.map((b) => b.writable)).toEqual([false, false, true]);
+    expect(c.writableBytes).toBe(11);
+    fill(c, 3, [{ addr: 0x1000, len: 5, writable: true }]);
+    expect(c.buffers.map((b) => b.writable)).toEqual([true]);
+    expect(c.writableBytes).toBe(5);
+  });
+
   it('keeps addresses above 2^32 exact', () => {
     const c = new ChainRecord();
     fill(c, 0, [{ addr: 2 ** 52 + 4096, len: 1, writable: false }]);
@@ -42,7 +57,6 @@ describe('ChainRecord', () => {
     pool.release(c);
     const again = pool.acquire();
     expect(again).toBe(c);
-    expect(again.writableBytes).toBe(0);
     fill(again, 2, bufs(2, 0x30_0000));
     expect(again.buffers).toEqual(bufs(2, 0x30_0000));
     expect(again.buffers[0]).toBe(entry0);

@@ -6,11 +6,13 @@ import { checkedSplitLayout, offer, putDesc, putTableEntry } from '../../support
 describe('the split chain walk (§2.7.5)', () => {
   it('VisitMarks forgets the marks of earlier walks', () => {
     const m = new VisitMarks(4);
-    m.begin();
+    m.begin(0);
+    expect(m.visit(0)).toBe(false);
     expect(m.visit(2)).toBe(true);
     expect(m.visit(2)).toBe(false);
-    m.begin();
+    m.begin(1);
     expect(m.visit(2)).toBe(true);
+    expect(m.visit(0)).toBe(true);
   });
 
   it('one set of marks serves many walks over the same descriptors', () => {

@@ -79,7 +79,7 @@ export function walkIndirectTable(walk: PackedTableWalk, ring: DataView, index: 
   const table = mem.tableView(region, tableAddr, tableLen);
   const tableAt = mem.tableOffset(region, tableAddr);
   let bytes = 0;
-  let sawWritable = false;
+  let readable = 0;
   for (let i = 0; i < entries; i++) {
     const at = tableAt + i * PACKED_DESC_SIZE;
     // #region ignore-reserved-flags
@@ -92,14 +92,14 @@ export function walkIndirectTable(walk: PackedTableWalk, ring: DataView, index: 
     // The rules every buffer of every chain obeys (../chain-rules.ts), as in pop(); the length
     // limit was checked for the whole table above.
     const len = table.getUint32(at + DESC_OFF_LEN, true);
-    sawWritable = checkBufferOrder(sawWritable, writable);
+    readable = checkBufferOrder(readable, i + 1, writable);
     bytes = addChainBytes(bytes, len, i + 1);
     const addr = checkBuffer(mem, table.getUint32(at + DESC_OFF_ADDR + 4, true), table.getUint32(at + DESC_OFF_ADDR, true), len, 'buffer', writable);
-    chain.setBuffer(i, addr, len, writable);
+    chain.setBuffer(i, addr, len);
   }
   checkBufferId(id, walk.size);
   // The table takes one slot of the ring.
-  chain.finish(id, 1, entries);
+  chain.finish(id, 1, entries, readable);
 }
 // #endregion walk-indirect
 

@@ -165,7 +165,7 @@ export class PackedDeviceQueue implements DeviceQueue {
         let wrap = this.availPos.wrap;
         let buffers = 0;
         let bytes = 0;
-        let sawWritable = false;
+        let readable = 0;
         // Each descriptor's flags are read once, where its availability is decided, and used from there.
         for (;;) {
           // struct pvirtq_desc (§2.8.13), its u64 address as two halves: no BigInt on this path.
@@ -179,10 +179,10 @@ export class PackedDeviceQueue implements DeviceQueue {
           const writable = (flags & VIRTQ_DESC_F_WRITE) !== 0;
           const len = ring.getUint32(at + DESC_OFF_LEN, true);
           checkChainLength(++buffers, limit);
-          sawWritable = checkBufferOrder(sawWritable, writable);
+          readable = checkBufferOrder(readable, buffers, writable);
           bytes = addChainBytes(bytes, len, buffers);
           const addr = checkBuffer(mem, ring.getUint32(at + DESC_OFF_ADDR + 4, true), ring.getUint32(at + DESC_OFF_ADDR, true), len, 'buffer', writable);
-          chain.setBuffer(buffers - 1, addr, len, writable);
+          chain.setBuffer(buffers - 1, addr, len);
           if (!(flags & VIRTQ_DESC_F_NEXT)) break;
           // #region check-list-length
           // §2.8.17: a list is never longer than the queue size, so NEXT on the size-th is wrong.
@@ -204,7 +204,7 @@ export class PackedDeviceQueue implements DeviceQueue {
         // §2.8.6: the buffer ID travels in the last descriptor of the list.
         const id = ring.getUint16(index * PACKED_DESC_SIZE + DESC_OFF_ID, true);
         checkBufferId(id, size);
-        chain.finish(id, buffers, buffers);
+        chain.finish(id, buffers, buffers, readable);
         // #endregion walk-direct
       }
       // #region check-id-in-use

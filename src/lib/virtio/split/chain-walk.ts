@@ -37,12 +37,13 @@ export class VisitMarks {
       this.walk = 0;
     }
   }
-  /** Starts a new walk: every mark from earlier walks is forgotten. */
-  begin(): void {
+  /** Starts a new walk at `first`, which it marks: every mark from earlier walks is forgotten. */
+  begin(first: number): void {
     if (++this.walk === 0x7fff_ffff) {
       this.marks.fill(0);
       this.walk = 1;
     }
+    this.marks[first] = this.walk;
   }
   /** Marks `index`; false if this walk had marked it already. */
   visit(index: number): boolean {
@@ -77,18 +78,20 @@ export function splitTableWalk(mem: GuestMemory, limit: number, indirect: boolea
 // #region indirect-table
 /**
  * Appends to `chain` the chain of the indirect table that descriptor `index` of `ring` points
- * at (§2.7.5.3); returns how many buffers the chain then holds. `buffers`, `bytes` and
- * `sawWritable` describe the chain so far: ordinary descriptors may come before the table.
+ * at (§2.7.5.3), and completes the chain of head `head`: the table is its last descriptor.
+ * `buffers`, `bytes` and `readable` describe the chain so far: ordinary descriptors, one buffer
+ * each, may come before the table.
  */
 export function walkIndirectTable(
   walk: SplitTableWalk,
   ring: DataView,
   index: number,
   chain: ChainRecord,
+  head: number,
   buffers: number,
   bytes: number,
-  sawWritable: boolean,
-): number {
+  readable: number,
+): void {
   const { mem, limit } = walk;
   // The descriptor naming the table, read straight from the ring (struct virtq_desc, §2.7.5).
   const descAt = index * SPLIT_DESC_SIZE;
@@ -109,13 +112,10 @@ export function walkIndirectTable(
   const region = mem.regionAt(tableAddr, tableLen, READ);
   const table = mem.tableView(region, tableAddr, tableLen);
   const tableAt = mem.tableOffset(region, tableAddr);
-  const marks = walk.marks;
-  marks.reserve(Math.min(entries, NEXT_REACH));
-  marks.begin();
+  // The ring descriptors before the table, and the table's own.
+  const descCount = buffers + 1;
   let i = 0;
   for (;;) {
-    // §2.7.5.2: no loops inside the table either.
-    if (!marks.visit(i)) throw tableLoop(i);
     const at = tableAt + i * SPLIT_DESC_SIZE;
     const flags = table.getUint16(at + DESC_OFF_FLAGS, true);
     // §2.7.5.3.1: only one table per descriptor; a table entry never points at another table.
@@ -124,14 +124,24 @@ export function walkIndirectTable(
     const writable = (flags & VIRTQ_DESC_F_WRITE) !== 0;
     const len = table.getUint32(at + DESC_OFF_LEN, true);
     checkChainLength(++buffers, limit);
-    sawWritable = checkBufferOrder(sawWritable, writable);
+    readable = checkBufferOrder(readable, buffers, writable);
     bytes = addChainBytes(bytes, len, buffers);
     const addr = checkBuffer(mem, table.getUint32(at + DESC_OFF_ADDR + 4, true), table.getUint32(at + DESC_OFF_ADDR, true), len, 'buffer', writable);
-    chain.setBuffer(buffers - 1, addr, len, writable);
-    if (!(flags & VIRTQ_DESC_F_NEXT)) return buffers;
+    chain.setBuffer(buffers - 1, addr, len);
+    if (!(flags & VIRTQ_DESC_F_NEXT)) {
+      chain.finish(head, descCount, buffers, readable);
+      return;
+    }
     // §2.7.5.3: `next` in a table indexes that table.
     const next = table.getUint16(at + DESC_OFF_NEXT, true);
     if (next >= entries) throw tableNextOutOfRange(i, next, entries);
+    // §2.7.5.2: no loops inside the table either. As in pop(), the marks start with the first
+    // step, from entry 0 (a later step from entry 0 would have been a loop already).
+    if (i === 0) {
+      walk.marks.reserve(Math.min(entries, NEXT_REACH));
+      walk.marks.begin(0);
+    }
+    if (!walk.marks.visit(next)) throw tableLoop(next);
     i = next;
   }
 }

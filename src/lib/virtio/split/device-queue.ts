@@ -165,44 +165,44 @@ export class SplitDeviceQueue implements DeviceQueue {
       // The chain, from the head along `next`. Its running totals live in local variables.
       const { marks, mem, limit, size } = this;
       const table = this.ring.desc;
-      marks.begin();
       let index = head;
-      let descCount = 0;
       let buffers = 0;
       let bytes = 0;
-      let sawWritable = false;
+      let readable = 0;
       for (;;) {
-        // §2.7.5.2: a chain never revisits a descriptor ("loops are forbidden").
-        if (!marks.visit(index)) throw descLoop(index, head);
         // struct virtq_desc (§2.7.5), its u64 address as two halves: no BigInt on this path.
         const at = index * SPLIT_DESC_SIZE;
         const flags = table.getUint16(at + DESC_OFF_FLAGS, true);
-        descCount++;
         // §2.7.5.3.2: zero or more ordinary descriptors may be followed by one indirect one.
+        // The table ends the chain, and its walk completes the record.
         if (flags & VIRTQ_DESC_F_INDIRECT) {
-          buffers = walkIndirectTable(this.tables, table, index, chain, buffers, bytes, sawWritable);
-          break;
+          walkIndirectTable(this.tables, table, index, chain, head, buffers, bytes, readable);
+          return this.take(chain);
         }
         // The rules every buffer of every chain obeys (../chain-rules.ts): length limit,
         // read-before-write order, 2^32 bytes in all, and the address range (§2.7.5.1).
         const writable = (flags & VIRTQ_DESC_F_WRITE) !== 0;
         const len = table.getUint32(at + DESC_OFF_LEN, true);
         checkChainLength(++buffers, limit);
-        sawWritable = checkBufferOrder(sawWritable, writable);
+        readable = checkBufferOrder(readable, buffers, writable);
         bytes = addChainBytes(bytes, len, buffers);
         const addr = checkBuffer(mem, table.getUint32(at + DESC_OFF_ADDR + 4, true), table.getUint32(at + DESC_OFF_ADDR, true), len, 'buffer', writable);
-        chain.setBuffer(buffers - 1, addr, len, writable);
+        chain.setBuffer(buffers - 1, addr, len);
         if (!(flags & VIRTQ_DESC_F_NEXT)) break;
         // §2.7.5: `next` indexes the descriptor table, which has exactly size entries.
         const next = table.getUint16(at + DESC_OFF_NEXT, true);
         if (next >= size) throw nextOutOfRange(index, next, size);
+        // §2.7.5.2: a chain never revisits a descriptor ("loops are forbidden"). The marks start
+        // with the first step from the head: a chain that ends there has nothing to revisit, and
+        // a later step from the head would have been a loop already.
+        if (index === head) marks.begin(head);
+        if (!marks.visit(next)) throw descLoop(next, head);
         index = next;
       }
-      // The head is the ID the used ring returns (§2.7.8); an indirect table counts as one descriptor.
-      chain.finish(head, descCount, buffers);
+      // The head is the ID the used ring returns (§2.7.8); each descriptor here held one buffer.
+      chain.finish(head, buffers, buffers, readable);
       // #endregion walk-chain
-      this.take(chain);
-      return chain.popped;
+      return this.take(chain);
     } catch (e) {
       if (!isVirtqError(e)) throw e; // a bug in this file, not something the driver did
       this.err = e;
@@ -211,12 +211,14 @@ export class SplitDeviceQueue implements DeviceQueue {
   }
   // #endregion pop-avail
 
-  private take(chain: ChainRecord): void {
+  /** Holds a walked chain and moves past its available-ring entry; returns what pop() hands out. */
+  private take(chain: ChainRecord): PopResult {
     this.outstanding.take(chain);
     this.lastAvail = idxAdd(this.lastAvail, 1);
     // With VIRTIO_F_EVENT_IDX avail_event moves with the device, or the driver would stop
     // notifying after the one entry it names (§2.7.10).
     if (this.eventIdx) this.writeAvailEvent();
+    return chain.popped;
   }
 
   // #region push-used
