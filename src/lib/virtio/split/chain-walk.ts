@@ -7,10 +7,11 @@
 //
 // The walk through the ring's own table is SplitDeviceQueue.pop() (device-queue.ts): it runs
 // for every chain, and written there it is compiled as one piece with the rest of pop().
-// This file holds what it uses: the marks that find loops, and the walk of an indirect table.
+// This file holds what it uses: the walk of an indirect table, and the marks and the search
+// that find a loop once a walk has failed.
 import * as rules from '../chain-rules.ts';
 import type { ChainRecord } from '../chain-record.ts';
-import { VirtqError } from '../errors.ts';
+import { isVirtqError, VirtqError } from '../errors.ts';
 import { type GuestMemory, READ } from '../memory.ts';
 import * as layout from './layout.ts';
 
@@ -115,36 +116,57 @@ export function walkIndirectTable(
   // The ring descriptors before the table, and the table's own.
   const descCount = buffers + 1;
   let i = 0;
-  for (;;) {
-    const at = tableAt + i * SPLIT_DESC_SIZE;
-    const flags = table.getUint16(at + DESC_OFF_FLAGS, true);
-    // §2.7.5.3.1: only one table per descriptor; a table entry never points at another table.
-    if (flags & VIRTQ_DESC_F_INDIRECT) throw nestedIndirect(i);
-    // The rules every buffer of every chain obeys (../chain-rules.ts), as in pop().
-    const writable = (flags & VIRTQ_DESC_F_WRITE) !== 0;
-    const len = table.getUint32(at + DESC_OFF_LEN, true);
-    checkChainLength(++buffers, limit);
-    readable = checkBufferOrder(readable, buffers, writable);
-    bytes = addChainBytes(bytes, len, buffers);
-    const addr = checkBuffer(mem, table.getUint32(at + DESC_OFF_ADDR + 4, true), table.getUint32(at + DESC_OFF_ADDR, true), len, 'buffer', writable);
-    chain.setBuffer(buffers - 1, addr, len);
-    if (!(flags & VIRTQ_DESC_F_NEXT)) {
-      chain.finish(head, descCount, buffers, readable);
-      return;
+  try {
+    for (;;) {
+      const at = tableAt + i * SPLIT_DESC_SIZE;
+      const flags = table.getUint16(at + DESC_OFF_FLAGS, true);
+      // §2.7.5.3.1: only one table per descriptor; a table entry never points at another table.
+      if (flags & VIRTQ_DESC_F_INDIRECT) throw nestedIndirect(i);
+      // The rules every buffer of every chain obeys (../chain-rules.ts), as in pop().
+      const writable = (flags & VIRTQ_DESC_F_WRITE) !== 0;
+      const len = table.getUint32(at + DESC_OFF_LEN, true);
+      checkChainLength(++buffers, limit);
+      readable = checkBufferOrder(readable, buffers, writable);
+      bytes = addChainBytes(bytes, len, buffers);
+      const addr = checkBuffer(mem, table.getUint32(at + DESC_OFF_ADDR + 4, true), table.getUint32(at + DESC_OFF_ADDR, true), len, 'buffer', writable);
+      chain.setBuffer(buffers - 1, addr, len);
+      if (!(flags & VIRTQ_DESC_F_NEXT)) {
+        chain.finish(head, descCount, buffers, readable);
+        return;
+      }
+      // §2.7.5.3: `next` in a table indexes that table.
+      const next = table.getUint16(at + DESC_OFF_NEXT, true);
+      if (next >= entries) throw tableNextOutOfRange(i, next, entries);
+      i = next;
     }
-    // §2.7.5.3: `next` in a table indexes that table.
-    const next = table.getUint16(at + DESC_OFF_NEXT, true);
-    if (next >= entries) throw tableNextOutOfRange(i, next, entries);
-    // §2.7.5.2: no loops inside the table either. As in pop(), the marks start with the first
-    // step, from entry 0 (a later step from entry 0 would have been a loop already).
-    if (i === 0) {
-      walk.marks.reserve(Math.min(entries, NEXT_REACH));
-      walk.marks.begin(0);
-    }
-    if (!walk.marks.visit(next)) throw tableLoop(next);
-    i = next;
+  } catch (e) {
+    // §2.7.5.2: no loops inside the table either. As in pop(), a revisit is looked for only
+    // once the walk has failed, among the entries it went through.
+    if (!isVirtqError(e)) throw e;
+    const again = firstRevisit(walk.marks, table, tableAt, 0, Math.min(entries, NEXT_REACH), buffers - descCount + 1);
+    throw again < 0 ? e : tableLoop(again);
   }
 }
+
+// #region first-revisit
+/**
+ * The first entry that the chain starting at entry `start` of the descriptor table at `base`
+ * in `view` (`entries` entries) revisits within its first `steps` entries, or -1 if none does.
+ * The walk has already checked every `next` on the way; one the driver has changed since is
+ * out of reach of that walk, and ends the search.
+ */
+export function firstRevisit(marks: VisitMarks, view: DataView, base: number, start: number, entries: number, steps: number): number {
+  marks.reserve(entries);
+  marks.begin(start);
+  let index = start;
+  for (let step = 1; step < steps; step++) {
+    index = view.getUint16(base + index * SPLIT_DESC_SIZE + DESC_OFF_NEXT, true);
+    if (index >= entries) return -1;
+    if (!marks.visit(index)) return index;
+  }
+  return -1;
+}
+// #endregion first-revisit
 // #endregion indirect-table
 
 /** log2 of SPLIT_DESC_SIZE: a table of len bytes holds len >>> 4 descriptors. */

@@ -23,7 +23,7 @@ import { checkSplitRingState, type SplitRingState } from '../ring-state.ts';
 // binding, a function as much as a constant, is read through its module cell at every use;
 // why, see ../chain-rules.ts.
 const { addChainBytes, checkBuffer, checkBufferOrder, checkChainLength } = rules;
-const { walkIndirectTable } = walks;
+const { firstRevisit, walkIndirectTable } = walks;
 const { availEntryIn, availFlagsIn, availIdxIn, setAvailEventIn, setUsedEntryIn, setUsedFlagsIn, setUsedIdxIn, usedEventIn } = layout;
 const { DESC_OFF_ADDR, DESC_OFF_FLAGS, DESC_OFF_LEN, DESC_OFF_NEXT, SPLIT_DESC_SIZE, VIRTQ_DESC_F_INDIRECT, VIRTQ_DESC_F_NEXT, VIRTQ_DESC_F_WRITE } = layout;
 const { idxAdd, idxDistance, idxSlot, IDX_MODULUS } = ring;
@@ -169,35 +169,40 @@ export class SplitDeviceQueue implements DeviceQueue {
       let buffers = 0;
       let bytes = 0;
       let readable = 0;
-      for (;;) {
-        // struct virtq_desc (§2.7.5), its u64 address as two halves: no BigInt on this path.
-        const at = index * SPLIT_DESC_SIZE;
-        const flags = table.getUint16(at + DESC_OFF_FLAGS, true);
-        // §2.7.5.3.2: zero or more ordinary descriptors may be followed by one indirect one.
-        // The table ends the chain, and its walk completes the record.
-        if (flags & VIRTQ_DESC_F_INDIRECT) {
-          walkIndirectTable(this.tables, table, index, chain, head, buffers, bytes, readable);
-          return this.take(chain);
+      try {
+        for (;;) {
+          // struct virtq_desc (§2.7.5), its u64 address as two halves: no BigInt on this path.
+          const at = index * SPLIT_DESC_SIZE;
+          const flags = table.getUint16(at + DESC_OFF_FLAGS, true);
+          // §2.7.5.3.2: zero or more ordinary descriptors may be followed by one indirect one.
+          // The table ends the chain, and its walk completes the record.
+          if (flags & VIRTQ_DESC_F_INDIRECT) {
+            walkIndirectTable(this.tables, table, index, chain, head, buffers, bytes, readable);
+            return this.take(chain);
+          }
+          // The rules every buffer of every chain obeys (../chain-rules.ts): length limit,
+          // read-before-write order, 2^32 bytes in all, and the address range (§2.7.5.1).
+          const writable = (flags & VIRTQ_DESC_F_WRITE) !== 0;
+          const len = table.getUint32(at + DESC_OFF_LEN, true);
+          checkChainLength(++buffers, limit);
+          readable = checkBufferOrder(readable, buffers, writable);
+          bytes = addChainBytes(bytes, len, buffers);
+          const addr = checkBuffer(mem, table.getUint32(at + DESC_OFF_ADDR + 4, true), table.getUint32(at + DESC_OFF_ADDR, true), len, 'buffer', writable);
+          chain.setBuffer(buffers - 1, addr, len);
+          if (!(flags & VIRTQ_DESC_F_NEXT)) break;
+          // §2.7.5: `next` indexes the descriptor table, which has exactly size entries.
+          const next = table.getUint16(at + DESC_OFF_NEXT, true);
+          if (next >= size) throw nextOutOfRange(index, next, size);
+          index = next;
         }
-        // The rules every buffer of every chain obeys (../chain-rules.ts): length limit,
-        // read-before-write order, 2^32 bytes in all, and the address range (§2.7.5.1).
-        const writable = (flags & VIRTQ_DESC_F_WRITE) !== 0;
-        const len = table.getUint32(at + DESC_OFF_LEN, true);
-        checkChainLength(++buffers, limit);
-        readable = checkBufferOrder(readable, buffers, writable);
-        bytes = addChainBytes(bytes, len, buffers);
-        const addr = checkBuffer(mem, table.getUint32(at + DESC_OFF_ADDR + 4, true), table.getUint32(at + DESC_OFF_ADDR, true), len, 'buffer', writable);
-        chain.setBuffer(buffers - 1, addr, len);
-        if (!(flags & VIRTQ_DESC_F_NEXT)) break;
-        // §2.7.5: `next` indexes the descriptor table, which has exactly size entries.
-        const next = table.getUint16(at + DESC_OFF_NEXT, true);
-        if (next >= size) throw nextOutOfRange(index, next, size);
-        // §2.7.5.2: a chain never revisits a descriptor ("loops are forbidden"). The marks start
-        // with the first step from the head: a chain that ends there has nothing to revisit, and
-        // a later step from the head would have been a loop already.
-        if (index === head) marks.begin(head);
-        if (!marks.visit(next)) throw descLoop(next, head);
-        index = next;
+      } catch (e) {
+        // §2.7.5.2: a chain never revisits a descriptor ("loops are forbidden"). A chain that
+        // loops never ends, so its walk always fails, at the latest at the length limit: only
+        // then does the device look for a revisit among the descriptors the walk went through.
+        // One there came before the failure, and is the error.
+        if (!isVirtqError(e)) throw e;
+        const again = firstRevisit(marks, table, 0, head, size, buffers);
+        throw again < 0 ? e : descLoop(again, head);
       }
       // The head is the ID the used ring returns (§2.7.8); each descriptor here held one buffer.
       chain.finish(head, buffers, buffers, readable);
