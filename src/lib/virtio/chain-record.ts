@@ -26,6 +26,12 @@ export class ChainRecord implements DescriptorChain {
   #addrs = new Float64Array(INITIAL_BUFFERS);
   #lens = new Uint32Array(INITIAL_BUFFERS);
   /**
+   * How many buffers the arrays have room for. Kept apart from their length: the engine reads a
+   * typed array's length as a machine word and turns it into a number at every read, a cost
+   * the walk would pay for every descriptor.
+   */
+  #capacity = INITIAL_BUFFERS;
+  /**
    * How many of the buffers, from the first, are device-readable; the rest are device-writable.
    * The walk has checked that no readable buffer follows a writable one (§2.7.4.2), so this
    * count says for every buffer what a flag each would, and costs the walk no store per buffer.
@@ -61,7 +67,7 @@ export class ChainRecord implements DescriptorChain {
    * read. Whether it is device-writable, finish() says for all buffers at once.
    */
   setBuffer(n: number, addr: number, len: number): void {
-    if (n >= this.#addrs.length) this.grow(n + 1);
+    if (n >= this.#capacity) this.grow(n + 1);
     this.#addrs[n] = addr;
     this.#lens[n] = len;
   }
@@ -107,13 +113,14 @@ export class ChainRecord implements DescriptorChain {
 
   /** Makes room for at least `needed` buffers; a queue's longest chain sets the size once. */
   private grow(needed: number): void {
-    const size = Math.max(needed, this.#addrs.length * 2);
+    const size = Math.max(needed, this.#capacity * 2);
     const addrs = new Float64Array(size);
     addrs.set(this.#addrs);
     this.#addrs = addrs;
     const lens = new Uint32Array(size);
     lens.set(this.#lens);
     this.#lens = lens;
+    this.#capacity = size;
   }
 }
 
