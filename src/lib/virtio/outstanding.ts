@@ -27,9 +27,9 @@ export class OutstandingChains {
   private readonly inOrder: boolean;
   /** How the ring names a chain in messages: "head" (split) or "buffer ID" (packed). */
   private readonly idName: string;
-  private readonly pool: ChainPool | undefined;
+  private readonly pool: ChainPool;
 
-  constructor(inOrder: boolean, idName: string, size: number, pool?: ChainPool) {
+  constructor(inOrder: boolean, idName: string, size: number, pool: ChainPool) {
     this.inOrder = inOrder;
     this.idName = idName;
     this.byId = new Array(size).fill(undefined);
@@ -88,7 +88,7 @@ export class OutstandingChains {
     this.byId[id] = undefined;
     this.held--;
     if (this.inOrder) this.orderHead = (this.orderHead + 1) % this.order.length;
-    this.pool?.release(held);
+    this.pool.release(held);
   }
 
   /** Checks and forgets one returned chain. Throws only on a device-model bug. */

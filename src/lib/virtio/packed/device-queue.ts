@@ -132,7 +132,7 @@ export class PackedDeviceQueue implements DeviceQueue {
 
   // #region device-pop
   pop(): PopResult {
-    if (this.err) return { kind: 'error', error: this.err };
+    if (this.err !== null) return { kind: 'error', error: this.err };
     if (this.mem.generation !== this.ringGeneration) {
       try {
         this.checkRing();
@@ -236,7 +236,7 @@ export class PackedDeviceQueue implements DeviceQueue {
    * Throws only on a device-model bug (a chain not outstanding, a length it could not write).
    */
   push(chain: DescriptorChain, writtenLen: number): void {
-    if (this.err) return;
+    if (this.err !== null) return;
     this.outstanding.retireOne(chain, writtenLen);
     this.writeUsed(chain.id, writtenLen, chain.descCount);
   }
@@ -251,7 +251,7 @@ export class PackedDeviceQueue implements DeviceQueue {
    * and gets a descriptor of its own. Without VIRTIO_F_IN_ORDER every buffer gets its own.
    */
   pushBatch(entries: readonly UsedEntry[]): void {
-    if (this.err || entries.length === 0) return;
+    if (this.err !== null || entries.length === 0) return;
     const full = this.outstanding.retire(entries);
     let runSlots = 0;
     for (let i = 0; i < entries.length; i++) {
@@ -283,7 +283,7 @@ export class PackedDeviceQueue implements DeviceQueue {
   // #region device-needs-notification
   /** §2.8.10: consults the Driver Event Suppression structure after used descriptors were written. */
   needsNotification(): boolean {
-    if (this.err) return false;
+    if (this.err !== null) return false;
     const s = readEventSuppressionInto(this.mem, this.config.driverAddr, this.driverEvent);
     const notify = shouldNotify(s, this.size, this.notifyStart, this.usedSinceNotify, this.eventIdx);
     this.notifyStart = this.usedPos.linear(this.size);
@@ -300,7 +300,7 @@ export class PackedDeviceQueue implements DeviceQueue {
    * afterwards: the driver may have added a buffer just before it saw the change.
    */
   setNotificationsEnabled(on: boolean): void {
-    if (this.err) return;
+    if (this.err !== null) return;
     if (!on) {
       writeEventSuppression(this.mem, this.config.deviceAddr, { flags: RING_EVENT_FLAGS_DISABLE, offset: 0, wrap: false });
     } else if (this.eventIdx) {

@@ -147,6 +147,7 @@ export function walkIndirectTable(
     throw again < 0 ? e : tableLoop(again);
   }
 }
+// #endregion indirect-table
 
 // #region first-revisit
 /**
@@ -167,7 +168,6 @@ export function firstRevisit(marks: VisitMarks, view: DataView, base: number, st
   return -1;
 }
 // #endregion first-revisit
-// #endregion indirect-table
 
 /** log2 of SPLIT_DESC_SIZE: a table of len bytes holds len >>> 4 descriptors. */
 const SPLIT_DESC_SHIFT = 4;

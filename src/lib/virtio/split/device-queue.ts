@@ -141,7 +141,7 @@ export class SplitDeviceQueue implements DeviceQueue {
 
   // #region pop-avail
   pop(): PopResult {
-    if (this.err) return { kind: 'error', error: this.err };
+    if (this.err !== null) return { kind: 'error', error: this.err };
     try {
       // A view must not outlive the mapping it was made from.
       if (this.mem.generation !== this.ringGeneration) this.checkRing();
@@ -235,7 +235,7 @@ export class SplitDeviceQueue implements DeviceQueue {
    * length beyond its writable part).
    */
   push(chain: DescriptorChain, writtenLen: number): void {
-    if (this.err) return;
+    if (this.err !== null) return;
     this.outstanding.retireOne(chain, writtenLen);
     this.writeUsed(chain.id, writtenLen, 1);
   }
@@ -257,7 +257,7 @@ export class SplitDeviceQueue implements DeviceQueue {
    * its own. Without VIRTIO_F_IN_ORDER every chain gets its own entry.
    */
   pushBatch(entries: readonly SplitUsedEntry[]): void {
-    if (this.err || entries.length === 0) return;
+    if (this.err !== null || entries.length === 0) return;
     const full = this.outstanding.retire(entries);
     let run = 0;
     for (let i = 0; i < entries.length; i++) {
@@ -278,7 +278,7 @@ export class SplitDeviceQueue implements DeviceQueue {
    * used idx has just passed used_event.
    */
   needsNotification(): boolean {
-    if (this.err) return false;
+    if (this.err !== null) return false;
     const driver = this.driverEvent;
     driver.flags = availFlagsIn(this.ring.avail);
     driver.event = usedEventIn(this.ring.avail, this.size);
@@ -296,7 +296,7 @@ export class SplitDeviceQueue implements DeviceQueue {
    * afterwards: the driver may have added a buffer just before it saw the change.
    */
   setNotificationsEnabled(on: boolean): void {
-    if (this.err) return;
+    if (this.err !== null) return;
     this.notificationsOn = on;
     if (!this.eventIdx) {
       setUsedFlagsIn(this.ring.used, on ? 0 : VIRTQ_USED_F_NO_NOTIFY);
