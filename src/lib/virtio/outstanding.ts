@@ -60,7 +60,7 @@ export class OutstandingChains {
   private check(chain: DescriptorChain, writtenLen: number, position: number): boolean {
     const held = this.byId[chain.id];
     if (held === undefined || held.descCount !== chain.descCount) throw this.notOutstanding(chain.id);
-    // The held record's, not the pushed object's: a device model may push a copy of its chain.
+    // From the record the walk filled, not from whatever object the device model pushed.
     const writableLen = held.writableBytes;
     // #region check-used-length
     // The used length is a 32-bit field (§2.7.8, §2.8.13): a length it cannot hold is refused
