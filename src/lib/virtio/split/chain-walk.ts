@@ -67,7 +67,10 @@ export interface SplitTableWalk {
   readonly limit: number;
   /** VIRTIO_F_INDIRECT_DESC was negotiated. */
   readonly indirect: boolean;
-  /** Marks of the table entries the current walk has passed. */
+  /**
+   * Marks for firstRevisit, which runs only after a walk has failed: the queue's own search
+   * through the ring and the search through a table use them in turn, never at once.
+   */
   readonly marks: VisitMarks;
 }
 

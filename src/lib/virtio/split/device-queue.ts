@@ -12,7 +12,7 @@ import type { GuestMemory } from '../memory.ts';
 import { OutstandingChains } from '../outstanding.ts';
 import { type DeviceQueue, EMPTY, type PopResult, type QueueConfig } from '../queue.ts';
 import * as walks from './chain-walk.ts';
-import { type SplitTableWalk, splitTableWalk, VisitMarks } from './chain-walk.ts';
+import { type SplitTableWalk, splitTableWalk } from './chain-walk.ts';
 import { shouldNotify, type SuppressionState } from './event-idx.ts';
 import { isValidSplitQueueSize, splitRingViews, type SplitRingViews, VIRTQ_USED_F_NO_NOTIFY } from './layout.ts';
 import * as layout from './layout.ts';
@@ -58,11 +58,9 @@ export class SplitDeviceQueue implements DeviceQueue {
   private readonly eventIdx: boolean;
   private readonly inOrder: boolean;
   private readonly limit: number;
-  /** Marks of the descriptors the current walk has passed, reused by every pop(). */
-  private readonly marks: VisitMarks;
   /** The records of the chains pop() hands out, back from push(). */
   private readonly pool = new ChainPool();
-  /** What the walk of an indirect table reuses. */
+  /** What the walk of an indirect table reuses, and the marks of both loop searches. */
   private readonly tables: SplitTableWalk;
   /** Free-running index of the next available-ring entry to read (last_avail_idx). */
   private lastAvail = 0;
@@ -94,7 +92,6 @@ export class SplitDeviceQueue implements DeviceQueue {
     const slots = isValidSplitQueueSize(config.size) ? config.size : 1;
     this.outstanding = new OutstandingChains(this.inOrder, 'head', slots, this.pool);
     this.limit = Math.max(1, Math.min(opts.maxChainLength ?? config.size, config.size));
-    this.marks = new VisitMarks(slots);
     this.tables = splitTableWalk(mem, this.limit, this.indirect);
     if (opts.start) {
       // A bad start state is the caller's (the platform's) mistake, not the driver's: thrown.
@@ -163,7 +160,7 @@ export class SplitDeviceQueue implements DeviceQueue {
       const chain = this.pool.acquire();
       // #region walk-chain
       // The chain, from the head along `next`. Its running totals live in local variables.
-      const { marks, mem, limit, size } = this;
+      const { mem, limit, size } = this;
       const table = this.ring.desc;
       let index = head;
       let buffers = 0;
@@ -201,7 +198,8 @@ export class SplitDeviceQueue implements DeviceQueue {
         // then does the device look for a revisit among the descriptors the walk went through.
         // One there came before the failure, and is the error.
         if (!isVirtqError(e)) throw e;
-        const again = firstRevisit(marks, table, 0, head, size, buffers);
+        // The marks are the table walk's: the two searches never overlap, and firstRevisit sizes them.
+        const again = firstRevisit(this.tables.marks, table, 0, head, size, buffers);
         throw again < 0 ? e : descLoop(again, head);
       }
       // The head is the ID the used ring returns (§2.7.8); each descriptor here held one buffer.
